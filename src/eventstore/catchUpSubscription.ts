@@ -2,7 +2,7 @@ import type { RecordedEvent } from './eventStore.js';
 import type { ChangeSignal } from './changeSignal.js';
 
 export interface Batch {
-  events: readonly RecordedEvent[];
+  events: RecordedEvent[];
   /** Committed events exist that cannot be delivered yet without risking a gap. */
   heldBack: boolean;
 }

@@ -36,7 +36,9 @@ export function canonicalEvent(event: HashedFields): string {
 
 /** `sha256(previousHash + canonical event)`, hex encoded. */
 export function chainHash(previousHash: string, canonical: string): string {
-  return createHash('sha256').update(previousHash + canonical, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(previousHash + canonical, 'utf8')
+    .digest('hex');
 }
 
 /** Checks revisions run 0, 1, 2, ..., each event links to the one before, and each hash matches its content. */

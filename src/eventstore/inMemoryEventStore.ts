@@ -39,7 +39,11 @@ export class InMemoryEventStore implements EventStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  async append(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     validateStreamId(streamId);
     validateExpectedRevision(expected);
     validateEvents(events);
@@ -54,7 +58,10 @@ export class InMemoryEventStore implements EventStore {
       );
       if (earlier) return earlier;
       if (alreadyStored.length > 0 && expectationHolds(expected, actual)) {
-        throw new DuplicateEventId(streamId, alreadyStored.map((event) => event.id));
+        throw new DuplicateEventId(
+          streamId,
+          alreadyStored.map((event) => event.id),
+        );
       }
       throw new WrongExpectedVersion(streamId, expected, actual);
     }
@@ -139,7 +146,7 @@ export class InMemoryEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.changes.notify();
-    return ;
+    return;
   }
 
   private copy(event: RecordedEvent): RecordedEvent {

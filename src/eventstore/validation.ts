@@ -48,7 +48,10 @@ export function validateNonNegativeInteger(field: string, value: unknown): numbe
 
 export function validateMaxCount(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_READ_COUNT) {
-    throw new InvalidEventStoreRequest('maxCount', `${JSON.stringify(value)} is not an integer in 1..${MAX_READ_COUNT}`);
+    throw new InvalidEventStoreRequest(
+      'maxCount',
+      `${JSON.stringify(value)} is not an integer in 1..${MAX_READ_COUNT}`,
+    );
   }
   return value;
 }
@@ -63,7 +66,8 @@ export function validateEvents(events: unknown): readonly EventToAppend[] {
   const ids = new Set<string>();
   events.forEach((event: unknown, index) => {
     validateEvent(event, `events[${index}]`);
-    if (ids.has(event.id)) throw new InvalidEventStoreRequest(`events[${index}].id`, 'repeated in the same append');
+    if (ids.has(event.id))
+      throw new InvalidEventStoreRequest(`events[${index}].id`, 'repeated in the same append');
     ids.add(event.id);
   });
   return events as EventToAppend[];
@@ -76,11 +80,15 @@ function validateEvent(event: unknown, path: string): asserts event is EventToAp
     throw new InvalidEventStoreRequest(`${path}.id`, 'is not a lowercase UUID');
   }
   if (typeof type !== 'string' || !EVENT_TYPE.test(type)) {
-    throw new InvalidEventStoreRequest(`${path}.type`, `${JSON.stringify(type)} is not a PascalCase event type`);
+    throw new InvalidEventStoreRequest(
+      `${path}.type`,
+      `${JSON.stringify(type)} is not a PascalCase event type`,
+    );
   }
   if (!isPlainObject(data)) throw new InvalidEventStoreRequest(`${path}.data`, 'is not a JSON object');
   assertJson(data, `${path}.data`);
-  if (!isPlainObject(metadata)) throw new InvalidEventStoreRequest(`${path}.metadata`, 'is not a JSON object');
+  if (!isPlainObject(metadata))
+    throw new InvalidEventStoreRequest(`${path}.metadata`, 'is not a JSON object');
   assertJson(metadata, `${path}.metadata`);
   for (const field of ['correlationId', 'causationId', 'actor'] as const) {
     const value = metadata[field];
@@ -103,8 +111,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** Lone surrogates and NUL survive JSON.stringify but not PostgreSQL's jsonb, nor every other reader. */
-const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** NUL and lone surrogates survive JSON.stringify but not PostgreSQL's jsonb, nor every other reader. */
+function isStorableText(text: string): boolean {
+  return !text.includes('\0') && !LONE_SURROGATE.test(text);
+}
 
 function assertJson(value: unknown, path: string, seen = new Set<object>()): asserts value is JsonValue {
   if (value === null || typeof value === 'boolean') return;
@@ -113,7 +125,7 @@ function assertJson(value: unknown, path: string, seen = new Set<object>()): ass
     return;
   }
   if (typeof value === 'string') {
-    if (UNSTORABLE_TEXT.test(value)) {
+    if (!isStorableText(value)) {
       throw new InvalidEventStoreRequest(path, 'contains a NUL character or a lone surrogate');
     }
     return;
@@ -125,7 +137,7 @@ function assertJson(value: unknown, path: string, seen = new Set<object>()): ass
     value.forEach((item, index) => assertJson(item, `${path}[${index}]`, seen));
   } else if (isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) {
-      if (UNSTORABLE_TEXT.test(key)) throw new InvalidEventStoreRequest(path, 'has a key that cannot be stored');
+      if (!isStorableText(key)) throw new InvalidEventStoreRequest(path, 'has a key that cannot be stored');
       assertJson(item, `${path}.${key}`, seen);
     }
   } else {

@@ -36,7 +36,9 @@ const schema = z
         message: 'is required when EVENT_STORE=eventstoredb',
       });
     }
-    const oidc = [env.OIDC_ISSUER, env.OIDC_AUDIENCE, env.OIDC_JWKS_URI].filter((value) => value !== undefined);
+    const oidc = [env.OIDC_ISSUER, env.OIDC_AUDIENCE, env.OIDC_JWKS_URI].filter(
+      (value) => value !== undefined,
+    );
     if (oidc.length !== 0 && oidc.length !== 3) {
       context.addIssue({
         code: 'custom',
@@ -71,7 +73,9 @@ export class InvalidConfiguration extends Error {
 
 /** The one place that reads `process.env`: empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = schema.safeParse(present);
   if (result.success) return result.data;
   throw new InvalidConfiguration(

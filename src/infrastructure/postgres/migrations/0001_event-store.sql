@@ -37,52 +37,61 @@ CREATE TRIGGER es_events_immutable_rows BEFORE UPDATE OR DELETE ON es_events
 CREATE TRIGGER es_events_immutable_table BEFORE TRUNCATE ON es_events
   FOR EACH STATEMENT EXECUTE FUNCTION es_reject_change();
 
--- Appends events after p_expected_revision (-1: the stream must not exist). The caller computes each
--- event's canonical text; the chain hash is sha256(previous hash || canonical text), as in hashChain.ts.
+-- Appends a batch of appends in one transaction, each all or nothing: the events of append k are
+-- the next p_event_counts[k] entries of the event arrays, placed after p_expected_revisions[k] (-1:
+-- the stream must not exist yet). An append whose expectation fails writes nothing and answers the
+-- stream's actual revision instead of a position. The caller computes each event's canonical text;
+-- the chain hash is sha256(previous hash || canonical text), as in hashChain.ts.
 CREATE FUNCTION es_append(
-  p_stream_id text,
-  p_category text,
-  p_expected_revision bigint,
+  p_stream_ids text[],
+  p_categories text[],
+  p_expected_revisions bigint[],
+  p_event_counts int[],
   p_event_ids uuid[],
   p_types text[],
   p_data jsonb[],
   p_metadata jsonb[],
   p_canonical text[],
   p_recorded_at timestamptz
-) RETURNS TABLE (last_position bigint, last_revision bigint) LANGUAGE plpgsql AS $$
+) RETURNS TABLE (last_position bigint, last_revision bigint, actual_revision bigint)
+LANGUAGE plpgsql AS $$
 DECLARE
-  v_count int := cardinality(p_event_ids);
-  v_first_index int := coalesce(nullif(current_setting('es.appended_in_transaction', true), ''), '0')::int;
-  v_head_revision bigint;
-  v_previous_hash text;
-  v_previous_hashes text[] := '{}';
-  v_hashes text[] := '{}';
+  v_index int := coalesce(nullif(current_setting('es.appended_in_transaction', true), ''), '0')::int;
   v_base bigint;
+  v_event int := 0;
+  v_head_revision bigint;
+  v_hash text;
+  v_previous_hash text;
 BEGIN
-  SELECT e.revision, e.hash INTO v_head_revision, v_previous_hash
-    FROM es_events e WHERE e.stream_id = p_stream_id ORDER BY e.revision DESC LIMIT 1;
-  IF coalesce(v_head_revision, -1) <> p_expected_revision THEN
-    RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'ES001', DETAIL = coalesce(v_head_revision, -1)::text;
-  END IF;
-  IF v_first_index + v_count > 65536 THEN
+  IF v_index + cardinality(p_event_ids) > 65536 THEN
     RAISE EXCEPTION 'more than 65536 events in one transaction' USING ERRCODE = 'ES003';
   END IF;
-  v_previous_hash := coalesce(v_previous_hash, repeat('0', 64));
-  FOR i IN 1..v_count LOOP
-    v_previous_hashes[i] := v_previous_hash;
-    v_previous_hash := encode(sha256(convert_to(v_previous_hash || p_canonical[i], 'UTF8')), 'hex');
-    v_hashes[i] := v_previous_hash;
+  SELECT (pg_current_xact_id()::text::bigint + o.xid_offset) << 16 INTO v_base FROM es_position_offset o;
+  FOR k IN 1..cardinality(p_stream_ids) LOOP
+    v_head_revision := NULL;
+    v_hash := NULL;
+    SELECT e.revision, e.hash INTO v_head_revision, v_hash
+      FROM es_events e WHERE e.stream_id = p_stream_ids[k] ORDER BY e.revision DESC LIMIT 1;
+    IF coalesce(v_head_revision, -1) <> p_expected_revisions[k] THEN
+      v_event := v_event + p_event_counts[k];
+      RETURN QUERY SELECT NULL::bigint, NULL::bigint, coalesce(v_head_revision, -1);
+      CONTINUE;
+    END IF;
+    v_hash := coalesce(v_hash, repeat('0', 64));
+    FOR i IN 1..p_event_counts[k] LOOP
+      v_event := v_event + 1;
+      v_previous_hash := v_hash;
+      v_hash := encode(sha256(convert_to(v_previous_hash || p_canonical[v_event], 'UTF8')), 'hex');
+      INSERT INTO es_events (position, event_id, stream_id, category, revision, type, data, metadata,
+                             recorded_at, previous_hash, hash)
+      VALUES (v_base + v_index, p_event_ids[v_event], p_stream_ids[k], p_categories[k],
+              p_expected_revisions[k] + i, p_types[v_event], p_data[v_event], p_metadata[v_event],
+              p_recorded_at, v_previous_hash, v_hash);
+      v_index := v_index + 1;
+    END LOOP;
+    RETURN QUERY SELECT v_base + v_index - 1, p_expected_revisions[k] + p_event_counts[k], NULL::bigint;
   END LOOP;
-  SELECT ((pg_current_xact_id()::text::bigint + o.xid_offset) << 16) + v_first_index INTO v_base
-    FROM es_position_offset o;
-  INSERT INTO es_events (position, event_id, stream_id, category, revision, type, data, metadata,
-                         recorded_at, previous_hash, hash)
-  SELECT v_base + t.n - 1, t.event_id, p_stream_id, p_category, p_expected_revision + t.n, t.type, t.data,
-         t.metadata, p_recorded_at, t.previous_hash, t.hash
-    FROM unnest(p_event_ids, p_types, p_data, p_metadata, v_previous_hashes, v_hashes)
-         WITH ORDINALITY AS t(event_id, type, data, metadata, previous_hash, hash, n);
-  PERFORM set_config('es.appended_in_transaction', (v_first_index + v_count)::text, true);
-  RETURN QUERY SELECT v_base + v_count - 1, p_expected_revision + v_count;
+  PERFORM set_config('es.appended_in_transaction', v_index::text, true);
 END $$;
 
 -- The horizon: every event below it belongs to a finished transaction, so reading up to it never
