@@ -39,14 +39,14 @@ const LISTEN_RETRY_MS = 1000;
 /** `any` and `stream_exists` appends re-read the head and try again when another writer got there first. */
 const MAX_UNCHECKED_APPEND_ATTEMPTS = 50;
 
-const COLUMNS = `position::text, event_id::text, stream_id, revision::int, type, data, metadata, recorded_at,
-  previous_hash, hash`;
+// node-postgres answers bigint columns as strings: toRecordedEvent turns them into numbers.
+const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata, recorded_at, previous_hash, hash';
 
 interface EventRow {
   position: string;
   event_id: string;
   stream_id: string;
-  revision: number;
+  revision: string;
   type: string;
   data: JsonObject;
   metadata: EventMetadata;
@@ -59,7 +59,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,
     streamId: row.stream_id,
-    revision: row.revision,
+    revision: Number(row.revision),
     position: Number(row.position),
     type: row.type,
     data: row.data,
@@ -309,11 +309,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async headRevision(streamId: string): Promise<number> {
-    const result = await this.pool.query<{ revision: number }>(
-      'SELECT revision::int FROM es_events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1',
+    const result = await this.pool.query<{ revision: string }>(
+      'SELECT revision FROM es_events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1',
       [streamId],
     );
-    return result.rows[0]?.revision ?? -1;
+    return Number(result.rows[0]?.revision ?? -1);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -98,7 +98,6 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
           const rolledBack = new Set<string>();
           const budget = { left: TOTAL_EVENTS };
           await Promise.all(Array.from({ length: 16 }, () => writer(budget, rolledBack)));
-          console.log('written', Date.now() - started);
           await waitFor(
             () => received.length >= committed.length,
             30_000,
@@ -244,6 +243,17 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
       await pool.query('SELECT es_ensure_positions_advance()');
       const appended = await store.append(freshStream(), [testEvent()], 'no_stream');
       expect(appended.position).to.be.greaterThan(restored);
+    });
+
+    it('orders positions as numbers when they grow by a digit', async () => {
+      const before = await store.append(freshStream(), [testEvent()], 'no_stream');
+      await pool.query('UPDATE es_position_offset SET xid_offset = xid_offset + ($1::bigint >> 16)', [
+        before.position * 10,
+      ]);
+      const after = await store.append(freshStream(), [testEvent()], 'no_stream');
+      expect(String(after.position).length).to.be.greaterThan(String(before.position).length);
+      const read = await store.readAll({ fromPosition: before.position, maxCount: 10 });
+      expect(read.map((event) => event.position)).to.deep.equal([before.position, after.position]);
     });
 
     it('delivers events appended by another process, announced by notification', async () => {

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { startEmbeddedPostgres } from '../src/infrastructure/postgres/embeddedPostgres.js';
+import { migrate } from '../src/infrastructure/postgres/migrate.js';
+
+export const quietLogger = pino({ level: 'warn' });
+
+export interface BenchDatabase {
+  connectionString: string;
+  /** What the figures were measured on, printed with them. */
+  server: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database on BENCH_DATABASE_URL's server, or on an embedded PostgreSQL when it is
+ * unset, so that figures from different machines say what they ran on.
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  let serverUrl = process.env.BENCH_DATABASE_URL;
+  let stopEmbedded = async (): Promise<void> => undefined;
+  if (!serverUrl) {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-bench-'));
+    const embedded = await startEmbeddedPostgres(dataDir, quietLogger);
+    serverUrl = embedded.connectionString;
+    stopEmbedded = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const name = `shop_bench_${randomUUID().replaceAll('-', '')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const version = await admin.query<{ server_version: string }>('SHOW server_version');
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  await migrate(url.href, quietLogger);
+  return {
+    connectionString: url.href,
+    server: `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (${process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'embedded'})`,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+      await stopEmbedded();
+    },
+  };
+}
+
+/** Runs `operation` `total` times spread over `concurrency` workers; answers operations per second. */
+export async function rate(
+  concurrency: number,
+  total: number,
+  operation: (worker: number) => Promise<void>,
+): Promise<number> {
+  let left = total;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (left > 0) {
+        left -= 1;
+        await operation(worker);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return total / seconds;
+}
+
+export function printTable(title: string, rows: (string | number)[][]): void {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];
+  process.stdout.write(`\n${title}\n`);
+  for (const [index, row] of rows.entries()) {
+    process.stdout.write(`${row.map((cell, column) => String(cell).padStart(widths[column] ?? 0)).join('  ')}\n`);
+    if (index === 0) process.stdout.write(`${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
+  }
+}

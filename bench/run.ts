@@ -1,0 +1,13 @@
+import { benchEventStore } from './eventstore.bench.js';
+
+// `npm run bench` runs every bench; `npm run bench -- eventstore` runs the ones named.
+const benches: Record<string, () => Promise<void>> = { eventstore: benchEventStore };
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench: ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of requested.length > 0 ? requested : Object.keys(benches)) await benches[name]?.();
+process.exit(0);
