@@ -75,10 +75,13 @@ export async function rate(
 }
 
 export function printTable(title: string, rows: (string | number)[][]): void {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];
   process.stdout.write(`\n${title}\n`);
   for (const [index, row] of rows.entries()) {
-    process.stdout.write(`${row.map((cell, column) => String(cell).padStart(widths[column] ?? 0)).join('  ')}\n`);
+    process.stdout.write(
+      `${row.map((cell, column) => String(cell).padStart(widths[column] ?? 0)).join('  ')}\n`,
+    );
     if (index === 0) process.stdout.write(`${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
   }
 }

@@ -18,7 +18,12 @@ function event(index: number): EventToAppend {
     id: randomUUID(),
     type: 'ItemAddedToCart',
     data: { productId: randomUUID(), quantity: (index % 50) + 1, unitPriceInCents: 2999 },
-    metadata: { correlationId: randomUUID(), causationId: randomUUID(), actor: 'system:bench', schemaVersion: 1 },
+    metadata: {
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      actor: 'system:bench',
+      schemaVersion: 1,
+    },
   };
 }
 
@@ -29,7 +34,11 @@ function streamWriters(store: EventStore, eventsPerAppend: number) {
     let writer = writers.get(worker);
     if (!writer || writer.revision >= 100) writer = { streamId: `cart-${randomUUID()}`, revision: -1 };
     const events = Array.from({ length: eventsPerAppend }, (_, index) => event(index));
-    const result = await store.append(writer.streamId, events, writer.revision === -1 ? 'no_stream' : writer.revision);
+    const result = await store.append(
+      writer.streamId,
+      events,
+      writer.revision === -1 ? 'no_stream' : writer.revision,
+    );
     writers.set(worker, { streamId: writer.streamId, revision: result.revision });
   };
 }
@@ -138,13 +147,26 @@ export async function benchEventStore(): Promise<void> {
       figures[`tenEventAppendEventsPerSecond_c${concurrency}`] = round(tenEvents);
       ratios[`singleVsRaw_c${concurrency}`] = ratio(single / raw);
       ratios[`tenEventVsSingle_c${concurrency}`] = ratio(tenEvents / single);
-      appendRows.push([concurrency, round(raw), round(single), ratio(single / raw), round(tenEvents), ratio(tenEvents / single)]);
+      appendRows.push([
+        concurrency,
+        round(raw),
+        round(single),
+        ratio(single / raw),
+        round(tenEvents),
+        ratio(tenEvents / single),
+      ]);
     }
-    const stored = (await pool.query<{ n: string }>("SELECT count(*)::text AS n FROM es_events")).rows[0]?.n;
+    const stored = (await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM es_events')).rows[0]?.n;
     await rate(16, Math.max(0, Math.ceil((READ_ALL_EVENTS - Number(stored)) / 100)), async () => {
-      await store.append(`bulk-${randomUUID()}`, Array.from({ length: 100 }, (_, index) => event(index)), 'no_stream');
+      await store.append(
+        `bulk-${randomUUID()}`,
+        Array.from({ length: 100 }, (_, index) => event(index)),
+        'no_stream',
+      );
     });
-    const events = Number((await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM es_events')).rows[0]?.n);
+    const events = Number(
+      (await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM es_events')).rows[0]?.n,
+    );
     await rawScanRate(pool);
     const scan = await rawScanRate(pool);
     const readAll = await readAllRate(store);
@@ -161,7 +183,10 @@ export async function benchEventStore(): Promise<void> {
     figures.liveDeliveryP99Ms_otherProcess = ratio(percentile(remote, 99));
 
     process.stdout.write(`event store bench on ${database.server}, ${process.version}\n`);
-    printTable('appends (single-event appends at each concurrency, against raw single-row INSERTs of the same payload)', appendRows);
+    printTable(
+      'appends (single-event appends at each concurrency, against raw single-row INSERTs of the same payload)',
+      appendRows,
+    );
     printTable(`reading all ${events} events from position 0, ${READ_BATCH} a batch`, [
       ['reader', 'events/s', 'x raw scan'],
       ['raw pg keyset scan', round(scan), 1],

@@ -61,7 +61,8 @@ DECLARE
   v_event int := 0;
   v_head_revision bigint;
   v_hash text;
-  v_previous_hash text;
+  v_previous_hashes text[];
+  v_hashes text[];
 BEGIN
   IF v_index + cardinality(p_event_ids) > 65536 THEN
     RAISE EXCEPTION 'more than 65536 events in one transaction' USING ERRCODE = 'ES003';
@@ -78,17 +79,25 @@ BEGIN
       CONTINUE;
     END IF;
     v_hash := coalesce(v_hash, repeat('0', 64));
+    v_previous_hashes := '{}';
+    v_hashes := '{}';
     FOR i IN 1..p_event_counts[k] LOOP
-      v_event := v_event + 1;
-      v_previous_hash := v_hash;
-      v_hash := encode(sha256(convert_to(v_previous_hash || p_canonical[v_event], 'UTF8')), 'hex');
-      INSERT INTO es_events (position, event_id, stream_id, category, revision, type, data, metadata,
-                             recorded_at, previous_hash, hash)
-      VALUES (v_base + v_index, p_event_ids[v_event], p_stream_ids[k], p_categories[k],
-              p_expected_revisions[k] + i, p_types[v_event], p_data[v_event], p_metadata[v_event],
-              p_recorded_at, v_previous_hash, v_hash);
-      v_index := v_index + 1;
+      v_previous_hashes[i] := v_hash;
+      v_hash := encode(sha256(convert_to(v_hash || p_canonical[v_event + i], 'UTF8')), 'hex');
+      v_hashes[i] := v_hash;
     END LOOP;
+    INSERT INTO es_events (position, event_id, stream_id, category, revision, type, data, metadata,
+                           recorded_at, previous_hash, hash)
+    SELECT v_base + v_index + t.n - 1, t.event_id, p_stream_ids[k], p_categories[k],
+           p_expected_revisions[k] + t.n, t.type, t.data, t.metadata, p_recorded_at, t.previous_hash, t.hash
+      FROM unnest(p_event_ids[v_event + 1:v_event + p_event_counts[k]],
+                  p_types[v_event + 1:v_event + p_event_counts[k]],
+                  p_data[v_event + 1:v_event + p_event_counts[k]],
+                  p_metadata[v_event + 1:v_event + p_event_counts[k]],
+                  v_previous_hashes, v_hashes)
+           WITH ORDINALITY AS t(event_id, type, data, metadata, previous_hash, hash, n);
+    v_event := v_event + p_event_counts[k];
+    v_index := v_index + p_event_counts[k];
     RETURN QUERY SELECT v_base + v_index - 1, p_expected_revisions[k] + p_event_counts[k], NULL::bigint;
   END LOOP;
   PERFORM set_config('es.appended_in_transaction', v_index::text, true);
