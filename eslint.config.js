@@ -30,7 +30,7 @@ const layer = (files, forbiddenPatterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.data'] },
+  { ignores: ['node_modules', 'dist', '.data', '.scratch'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -80,8 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) return result.data;
   throw new InvalidConfiguration(
     result.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      const value = typeof issue.path[0] === 'string' ? present[issue.path[0]] : undefined;
+      const name = String(issue.path[0]);
+      const value = present[name];
       return `${name}: ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
     }),
   );

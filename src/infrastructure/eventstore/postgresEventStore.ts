@@ -168,7 +168,7 @@ class AppendBatcher {
 
   submit(request: AppendRequest): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, settle: (outcome) => outcome.then(resolve, reject) });
+      this.queue.push({ request, settle: (outcome) => void outcome.then(resolve, reject) });
       if (!this.writing) void this.writeQueued();
     });
   }
@@ -214,11 +214,10 @@ class AppendBatcher {
     }
   }
 
-  private asOutcome(error: unknown): Promise<AppendOutcome> {
+  private async asOutcome(error: unknown): Promise<AppendOutcome> {
     const { constraint } = error as PgError;
-    return constraint && CONFLICT_CONSTRAINTS.has(constraint)
-      ? Promise.resolve({ conflict: {} })
-      : Promise.reject(error as Error);
+    if (constraint && CONFLICT_CONSTRAINTS.has(constraint)) return { conflict: {} };
+    throw error;
   }
 }
 
