@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import type pg from 'pg';
 import type { EventToAppend, RecordedEvent } from '../../../src/eventstore/eventStore.js';
+import { DuplicateEventId } from '../../../src/eventstore/errors.js';
 import { createPool, postgresConnectionConfig } from '../../../src/infrastructure/postgres/database.js';
 import {
   appendAfter,
@@ -224,6 +225,20 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
         `UPDATE es_events SET previous_hash = repeat('a', 64) WHERE stream_id = $1 AND revision = 2`,
       );
       expect(await store.verifyStream(streamId)).to.include({ verified: false, brokenAtRevision: 1 });
+    });
+  });
+
+  describe('event ids', () => {
+    it('refuses an event id already stored in another stream', async () => {
+      const event = testEvent();
+      await store.append(freshStream(), [event], 'no_stream');
+      const other = freshStream();
+      const error = await store.append(other, [event], 'any').then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).to.be.instanceOf(DuplicateEventId);
+      expect(await store.readStream(other)).to.deep.equal([]);
     });
   });
 

@@ -1,0 +1,99 @@
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Container } from 'inversify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventStore } from '../eventstore/eventStore.js';
+import { createApp, type MetricsEndpoint } from '../api/app.js';
+import type { Config } from './config.js';
+import { createPool, postgresConnectionConfig } from './postgres/database.js';
+import { startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
+import { migrate } from './postgres/migrate.js';
+import { PostgresEventStore } from './eventstore/postgresEventStore.js';
+import { EventStoreDbEventStore } from './eventstore/eventStoreDbEventStore.js';
+import { createMetrics } from './metrics.js';
+
+interface Database {
+  connectionString: string;
+  /** Stops the server when this process started it (the embedded mode). */
+  stop(): Promise<void>;
+}
+
+export const TOKENS = {
+  Config: Symbol('Config'),
+  Logger: Symbol('Logger'),
+  Database: Symbol('Database'),
+  Pool: Symbol('Pool'),
+  EventStore: Symbol('EventStore'),
+  Metrics: Symbol('Metrics'),
+} as const;
+
+/** The one composition root: what runs in each profile is decided here, from the configuration. */
+export function createContainer(config: Config, logger: Logger): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind<Config>(TOKENS.Config).toConstantValue(config);
+  container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
+  container.bind<Database>(TOKENS.Database).toDynamicValue(async () => {
+    const database: Database = config.DATABASE_URL
+      ? { connectionString: config.DATABASE_URL, stop: () => Promise.resolve() }
+      : await startEmbeddedPostgres(config.DATA_DIR, logger);
+    await migrate(database.connectionString, logger);
+    return database;
+  });
+  container.bind<pg.Pool>(TOKENS.Pool).toDynamicValue(async (context) => {
+    const { connectionString } = await context.getAsync<Database>(TOKENS.Database);
+    return createPool(connectionString, logger);
+  });
+  container.bind<EventStore>(TOKENS.EventStore).toDynamicValue(async (context) => {
+    if (config.EVENT_STORE === 'eventstoredb' && config.EVENTSTORE_CONNECTION_STRING) {
+      return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
+    }
+    const { connectionString } = await context.getAsync<Database>(TOKENS.Database);
+    return new PostgresEventStore({
+      pool: await context.getAsync<pg.Pool>(TOKENS.Pool),
+      connection: postgresConnectionConfig(connectionString, 'shop-listener'),
+      logger,
+    });
+  });
+  container
+    .bind<MetricsEndpoint>(TOKENS.Metrics)
+    .toDynamicValue(async (context) => createMetrics(await context.getAsync<EventStore>(TOKENS.EventStore)));
+  return container;
+}
+
+export interface RunningShop {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts every part and the HTTP server; `stop` ends them in reverse order, Postgres last. */
+export async function startShop(config: Config, logger: Logger): Promise<RunningShop> {
+  const container = createContainer(config, logger);
+  const database = await container.getAsync<Database>(TOKENS.Database);
+  const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
+  const eventStore = await container.getAsync<EventStore>(TOKENS.EventStore);
+  const app = createApp({
+    logger,
+    metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
+    readinessChecks: [
+      { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
+      { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },
+    ],
+  });
+  const server: Server = app.listen(config.PORT, '0.0.0.0');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, 'shop listening');
+  return {
+    port,
+    stop: async () => {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await eventStore.close();
+      await pool.end();
+      await database.stop();
+      logger.info('shop stopped');
+    },
+  };
+}
