@@ -82,10 +82,12 @@ export interface AppendRequest {
   expectedRevision: number;
 }
 
-/** Appended, or refused because the stream is elsewhere (`actual`, when known) or an id is taken. */
-export type AppendOutcome = { appended: AppendResult } | { conflict: { actual?: number } };
-
-const CONFLICT_CONSTRAINTS = new Set(['es_events_stream_revision', 'es_events_event_id']);
+/**
+ * Appended; or refused because the stream is not where the append expected it (at `actual`, when
+ * known), or because one of its event ids is already stored.
+ */
+export type AppendOutcome =
+  { appended: AppendResult } | { conflict: { actual?: number } } | { eventIdTaken: true };
 
 /**
  * Writes several appends in one transaction, each all or nothing (see es_append in the migration).
@@ -141,11 +143,10 @@ export async function appendAfter(
   recordedAt: Date,
 ): Promise<AppendResult> {
   const [outcome] = await appendBatch(db, [{ streamId, events, expectedRevision }], recordedAt);
-  if (!outcome || 'conflict' in outcome) {
-    const expected = expectedRevision === -1 ? 'no_stream' : expectedRevision;
-    throw new WrongExpectedVersion(streamId, expected, outcome?.conflict.actual ?? -1);
-  }
-  return outcome.appended;
+  if (outcome && 'appended' in outcome) return outcome.appended;
+  const expected = expectedRevision === -1 ? 'no_stream' : expectedRevision;
+  const actual = outcome && 'conflict' in outcome ? outcome.conflict.actual : undefined;
+  throw new WrongExpectedVersion(streamId, expected, actual ?? -1);
 }
 
 /** The most events one batch writes; es_append allows 65536 in a transaction. */
@@ -216,7 +217,8 @@ class AppendBatcher {
 
   private async asOutcome(error: unknown): Promise<AppendOutcome> {
     const { constraint } = error as PgError;
-    if (constraint && CONFLICT_CONSTRAINTS.has(constraint)) return { conflict: {} };
+    if (constraint === 'es_events_stream_revision') return { conflict: {} };
+    if (constraint === 'es_events_event_id') return { eventIdTaken: true };
     throw error;
   }
 }
@@ -275,9 +277,10 @@ export class PostgresEventStore implements EventStore {
       }
       const outcome = await this.batcher.submit({ streamId, events, expectedRevision: head });
       if ('appended' in outcome) return outcome.appended;
-      if (!checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS) continue;
-      const actual = outcome.conflict.actual ?? (await this.headRevision(streamId));
-      return this.resolveConflict(streamId, events, expected, actual);
+      const retry = 'conflict' in outcome && !checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS;
+      if (retry) continue;
+      const known = 'conflict' in outcome ? outcome.conflict.actual : undefined;
+      return this.resolveConflict(streamId, events, expected, known ?? (await this.headRevision(streamId)));
     }
   }
 

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { loadConfig } from '../../src/infrastructure/config.js';
+import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
+
+describe('Operations endpoints', () => {
+  let database: TestDatabase;
+  let shop: RunningShop;
+  let base: string;
+
+  before(async () => {
+    database = await createTestDatabase();
+    shop = await startShop(loadConfig({ DATABASE_URL: database.connectionString, PORT: '0' }), silentLogger);
+    base = `http://127.0.0.1:${shop.port}`;
+  });
+
+  after(async () => {
+    await shop.stop();
+    await database.drop();
+  });
+
+  describe('while the database answers', () => {
+    it('is live and ready, with each check up', async () => {
+      expect((await fetch(`${base}/health/live`)).status).to.equal(200);
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.equal({
+        status: 'up',
+        checks: { eventStore: 'up', readModels: 'up' },
+      });
+    });
+
+    it('serves Prometheus metrics, the delivery stall among them', async () => {
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.headers.get('content-type')).to.match(/^text\/plain/);
+      expect(await metrics.text()).to.match(/^eventstore_delivery_stall_seconds 0$/m);
+    });
+  });
+
+  describe('once the database is gone', () => {
+    before(async () => {
+      await database.drop();
+    });
+
+    it('stays live but answers 503 on readiness, naming the failing checks', async () => {
+      expect((await fetch(`${base}/health/live`)).status).to.equal(200);
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).to.equal(503);
+      expect(ready.headers.get('retry-after')).to.equal('5');
+      expect(await ready.json()).to.deep.equal({
+        status: 'down',
+        checks: { eventStore: 'down', readModels: 'down' },
+      });
+    });
+  });
+});
