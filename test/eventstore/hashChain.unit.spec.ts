@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { canonicalJson, chainHash, GENESIS_HASH } from '../../src/eventstore/hashChain.js';
-import { upcasterChain } from '../../src/eventstore/upcasting.js';
+import { type Upcaster, upcasterChain } from '../../src/eventstore/upcasting.js';
 
 describe('The hash chain', () => {
   describe('canonical JSON', () => {
@@ -32,7 +32,7 @@ describe('The hash chain', () => {
 describe('Upcasting', () => {
   describe('when two upcasters claim the same type and version', () => {
     it('refuses the registration', () => {
-      const upcaster = { eventType: 'PriceSet', fromSchemaVersion: 1, upcast: (data: object) => data };
+      const upcaster: Upcaster = { eventType: 'PriceSet', fromSchemaVersion: 1, upcast: (data) => data };
       expect(() => upcasterChain([upcaster, upcaster])).to.throw('two upcasters for PriceSet@1');
     });
   });
