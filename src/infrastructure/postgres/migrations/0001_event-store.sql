@@ -101,6 +101,9 @@ BEGIN
     RETURN QUERY SELECT v_base + v_index - 1, p_expected_revisions[k] + p_event_counts[k], NULL::bigint;
   END LOOP;
   PERFORM set_config('es.appended_in_transaction', v_index::text, true);
+  -- Delivered at commit. NOTIFY serialises committing transactions behind one lock, which costs
+  -- little here: each process writes one batch at a time (see AppendBatcher).
+  PERFORM pg_notify('es_events', '');
 END $$;
 
 -- The horizon: every event below it belongs to a finished transaction, so reading up to it never
