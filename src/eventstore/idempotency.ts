@@ -1,4 +1,5 @@
 import type { AppendResult, EventToAppend, ExpectedRevision, RecordedEvent } from './eventStore.js';
+import { DuplicateEventId, WrongExpectedVersion } from './errors.js';
 
 /**
  * When an append conflicts, it may be a retry of one that already succeeded (say, its answer was
@@ -23,7 +24,7 @@ export function earlierIdenticalAppend(
   return inPlace ? { revision: last.revision, position: last.position } : undefined;
 }
 
-/** The revision an append may go ahead at, or undefined when the expectation does not hold. */
+/** Whether a stream at revision `actual` (-1: absent) meets the expectation. */
 export function expectationHolds(expected: ExpectedRevision, actual: number): boolean {
   switch (expected) {
     case 'any':
@@ -35,4 +36,31 @@ export function expectationHolds(expected: ExpectedRevision, actual: number): bo
     default:
       return expected === actual;
   }
+}
+
+/**
+ * Settles an append that could not go ahead: the retry of one already stored answers that
+ * append's result; otherwise an id stored elsewhere is a DuplicateEventId, and a stream that moved
+ * on is a WrongExpectedVersion. `stored` holds the stored events that carry any appended id.
+ */
+export function settleConflict(
+  streamId: string,
+  events: readonly EventToAppend[],
+  expected: ExpectedRevision,
+  actual: number,
+  stored: readonly RecordedEvent[],
+): AppendResult {
+  const earlier = earlierIdenticalAppend(
+    events,
+    expected,
+    stored.filter((event) => event.streamId === streamId),
+  );
+  if (earlier) return earlier;
+  if (stored.length > 0 && expectationHolds(expected, actual)) {
+    throw new DuplicateEventId(
+      streamId,
+      stored.map((event) => event.id),
+    );
+  }
+  throw new WrongExpectedVersion(streamId, expected, actual);
 }

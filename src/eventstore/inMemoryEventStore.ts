@@ -10,9 +10,8 @@ import type {
   StreamVerification,
   SubscribeToAllOptions,
 } from './eventStore.js';
-import { DuplicateEventId, WrongExpectedVersion } from './errors.js';
 import { canonicalEvent, chainHash, GENESIS_HASH, verifyChain } from './hashChain.js';
-import { earlierIdenticalAppend, expectationHolds } from './idempotency.js';
+import { expectationHolds, settleConflict } from './idempotency.js';
 import { ChangeSignal } from './changeSignal.js';
 import { catchUp } from './catchUpSubscription.js';
 import { type Upcast, upcasterChain } from './upcasting.js';
@@ -51,19 +50,7 @@ export class InMemoryEventStore implements EventStore {
     const actual = stream.length - 1;
     const alreadyStored = events.flatMap((event) => this.eventsById.get(event.id) ?? []);
     if (alreadyStored.length > 0 || !expectationHolds(expected, actual)) {
-      const earlier = earlierIdenticalAppend(
-        events,
-        expected,
-        alreadyStored.filter((event) => event.streamId === streamId),
-      );
-      if (earlier) return earlier;
-      if (alreadyStored.length > 0 && expectationHolds(expected, actual)) {
-        throw new DuplicateEventId(
-          streamId,
-          alreadyStored.map((event) => event.id),
-        );
-      }
-      throw new WrongExpectedVersion(streamId, expected, actual);
+      return settleConflict(streamId, events, expected, actual, alreadyStored);
     }
     const recordedAt = new Date(this.now().toISOString());
     let previousHash = stream.at(-1)?.hash ?? GENESIS_HASH;

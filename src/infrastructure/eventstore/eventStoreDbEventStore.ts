@@ -27,9 +27,8 @@ import type {
   StreamVerification,
   SubscribeToAllOptions,
 } from '../../eventstore/eventStore.js';
-import { DuplicateEventId, WrongExpectedVersion } from '../../eventstore/errors.js';
 import { canonicalEvent, chainHash, GENESIS_HASH, verifyChain } from '../../eventstore/hashChain.js';
-import { earlierIdenticalAppend, expectationHolds } from '../../eventstore/idempotency.js';
+import { expectationHolds, settleConflict } from '../../eventstore/idempotency.js';
 import { ChangeSignal } from '../../eventstore/changeSignal.js';
 import { catchUp } from '../../eventstore/catchUpSubscription.js';
 import { type Upcast, upcasterChain } from '../../eventstore/upcasting.js';
@@ -112,7 +111,7 @@ export class EventStoreDbEventStore implements EventStore {
       const actual = head?.revision ?? -1;
       const alreadyStored = await this.storedWithIds(streamId, events);
       if (alreadyStored.length > 0 || !expectationHolds(expected, actual)) {
-        return this.resolveConflict(streamId, events, expected, actual, alreadyStored);
+        return settleConflict(streamId, events, expected, actual, alreadyStored);
       }
       try {
         return await this.appendAfter(streamId, events, head);
@@ -121,7 +120,7 @@ export class EventStoreDbEventStore implements EventStore {
         if (!checked && attempt < MAX_UNCHECKED_APPEND_ATTEMPTS) continue;
         const [current] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
         const stored = await this.storedWithIds(streamId, events);
-        return this.resolveConflict(streamId, events, expected, current?.revision ?? -1, stored);
+        return settleConflict(streamId, events, expected, current?.revision ?? -1, stored);
       }
     }
   }
@@ -162,24 +161,6 @@ export class EventStoreDbEventStore implements EventStore {
     const ids = new Set(events.map((event) => event.id));
     const stream = await this.readStream(streamId);
     return stream.filter((event) => ids.has(event.id));
-  }
-
-  private resolveConflict(
-    streamId: string,
-    events: readonly EventToAppend[],
-    expected: ExpectedRevision,
-    actual: number,
-    stored: readonly RecordedEvent[],
-  ): AppendResult {
-    const earlier = earlierIdenticalAppend(events, expected, stored);
-    if (earlier) return earlier;
-    if (stored.length > 0 && expectationHolds(expected, actual)) {
-      throw new DuplicateEventId(
-        streamId,
-        stored.map((event) => event.id),
-      );
-    }
-    throw new WrongExpectedVersion(streamId, expected, actual);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

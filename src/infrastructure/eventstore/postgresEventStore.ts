@@ -14,9 +14,9 @@ import type {
   StreamVerification,
   SubscribeToAllOptions,
 } from '../../eventstore/eventStore.js';
-import { DuplicateEventId, WrongExpectedVersion } from '../../eventstore/errors.js';
+import { WrongExpectedVersion } from '../../eventstore/errors.js';
 import { canonicalEvent, verifyChain } from '../../eventstore/hashChain.js';
-import { earlierIdenticalAppend, expectationHolds } from '../../eventstore/idempotency.js';
+import { settleConflict } from '../../eventstore/idempotency.js';
 import { ChangeSignal } from '../../eventstore/changeSignal.js';
 import { type Batch, catchUp } from '../../eventstore/catchUpSubscription.js';
 import { type Upcast, upcasterChain } from '../../eventstore/upcasting.js';
@@ -292,20 +292,7 @@ export class PostgresEventStore implements EventStore {
       `SELECT ${COLUMNS} FROM es_events WHERE event_id = ANY($1)`,
       [events.map((event) => event.id)],
     );
-    const storedEvents = stored.rows.map(toRecordedEvent);
-    const earlier = earlierIdenticalAppend(
-      events,
-      expected,
-      storedEvents.filter((event) => event.streamId === streamId),
-    );
-    if (earlier) return earlier;
-    if (storedEvents.length > 0 && expectationHolds(expected, actual)) {
-      throw new DuplicateEventId(
-        streamId,
-        storedEvents.map((event) => event.id),
-      );
-    }
-    throw new WrongExpectedVersion(streamId, expected, actual);
+    return settleConflict(streamId, events, expected, actual, stored.rows.map(toRecordedEvent));
   }
 
   private async headRevision(streamId: string): Promise<number> {
