@@ -9,8 +9,8 @@ export interface DomainEvent<Type extends string = string, Data extends object =
  * domain error), `evolve` folds one event into the state. Both are pure.
  */
 export interface Decider<Command, Event extends DomainEvent, State> {
-  decide(command: Command, state: State): Event[];
-  evolve(state: State, event: Event): State;
+  decide: (command: Command, state: State) => Event[];
+  evolve: (state: State, event: Event) => State;
   initialState: State;
 }
 

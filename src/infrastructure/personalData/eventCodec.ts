@@ -1,0 +1,61 @@
+import type { DomainEvent } from '../../domain/shared/decider.js';
+import { PERSONAL_DATA } from '../../domain/personalData.js';
+import type { EventStore, JsonObject, JsonValue, RecordedEvent } from '../../eventstore/eventStore.js';
+import type { CommandBus } from '../../commands/commandHandler.js';
+import { isSealed, type PersonalDataVault } from './personalDataVault.js';
+
+/**
+ * The one way events go in and out: personal fields are sealed on the way in and opened on the way
+ * out, so no reader can forget to decrypt, and none sees data of a forgotten customer.
+ */
+export class EventCodec {
+  constructor(
+    private readonly store: EventStore,
+    private readonly vault: PersonalDataVault,
+  ) {}
+
+  async encode(event: DomainEvent): Promise<JsonObject> {
+    const data = event.data as JsonObject;
+    const personal = PERSONAL_DATA[event.type];
+    if (!personal) return data;
+    const owner = data[personal.owner];
+    if (typeof owner !== 'string')
+      throw new Error(`${event.type} has no ${personal.owner} to own its personal data`);
+    const sealed: JsonObject = { ...data };
+    for (const field of personal.fields) {
+      const value = data[field];
+      if (value !== undefined) sealed[field] = await this.vault.seal(owner, value);
+    }
+    return sealed;
+  }
+
+  async reveal(event: RecordedEvent): Promise<RecordedEvent> {
+    const personal = PERSONAL_DATA[event.type];
+    if (!personal) return event;
+    const data: Record<string, JsonValue> = { ...event.data };
+    for (const field of personal.fields) {
+      const value = data[field];
+      if (isSealed(value)) data[field] = await this.vault.open(value);
+    }
+    return { ...event, data };
+  }
+
+  async readStream(streamId: string): Promise<RecordedEvent[]> {
+    const stored = await this.store.readStream(streamId);
+    return Promise.all(stored.map((event) => this.reveal(event)));
+  }
+
+  commandBus(): CommandBus {
+    return {
+      store: this.store,
+      read: async (streamId) => {
+        const events = await this.readStream(streamId);
+        return {
+          events: events.map((event) => ({ type: event.type, data: event.data })),
+          revision: events.at(-1)?.revision ?? -1,
+        };
+      },
+      write: (_streamId, events) => Promise.all(events.map((event) => this.encode(event))),
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { JsonValue } from '../../eventstore/eventStore.js';
+import { ERASED } from '../../domain/personalData.js';
+
+/** How an encrypted field is stored in an event's data. */
+export interface SealedValue {
+  $sealed: { owner: string; iv: string; tag: string; data: string };
+  [key: string]: JsonValue;
+}
+
+export function isSealed(value: unknown): value is SealedValue {
+  return typeof value === 'object' && value !== null && '$sealed' in value;
+}
+
+/** AES-256-GCM with one data key per customer, kept in `customer_data_keys`, never in events. */
+export class PersonalDataVault {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async seal(owner: string, value: JsonValue): Promise<SealedValue> {
+    const key = await this.keyFor(owner, true);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key as Buffer, iv);
+    // The owner is authenticated with the data: a sealed value moved to another customer fails.
+    cipher.setAAD(Buffer.from(owner));
+    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return {
+      $sealed: {
+        owner,
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        data: data.toString('base64'),
+      },
+    };
+  }
+
+  /** The original value, or ERASED once the owner's key is gone. */
+  async open(sealed: SealedValue): Promise<JsonValue> {
+    const { owner, iv, tag, data } = sealed.$sealed;
+    const key = await this.keyFor(owner, false);
+    if (!key) return ERASED;
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+    decipher.setAAD(Buffer.from(owner));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    const text = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
+    return JSON.parse(text) as JsonValue;
+  }
+
+  /** Crypto-shredding: every personal field of this customer, in every event, becomes ERASED. */
+  async forget(owner: string): Promise<void> {
+    await this.pool.query('DELETE FROM customer_data_keys WHERE customer_id = $1', [owner]);
+  }
+
+  private async keyFor(owner: string, create: boolean): Promise<Buffer | undefined> {
+    if (create) {
+      // Concurrent first writes for one customer must agree on a single key.
+      await this.pool.query(
+        'INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [owner, randomBytes(32)],
+      );
+    }
+    const result = await this.pool.query<{ data_key: Buffer }>(
+      'SELECT data_key FROM customer_data_keys WHERE customer_id = $1',
+      [owner],
+    );
+    return result.rows[0]?.data_key;
+  }
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type pg from 'pg';
+import { handle } from '../../../src/commands/commandHandler.js';
+import type { Decider } from '../../../src/domain/shared/decider.js';
+import { ERASED } from '../../../src/domain/personalData.js';
+import { createPool, postgresConnectionConfig } from '../../../src/infrastructure/postgres/database.js';
+import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgresEventStore.js';
+import { PersonalDataVault } from '../../../src/infrastructure/personalData/personalDataVault.js';
+import { EventCodec } from '../../../src/infrastructure/personalData/eventCodec.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from '../../support/testDatabase.js';
+
+const address = {
+  name: 'Ada Lovelace',
+  line1: '12 St James Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+};
+
+type Placed = {
+  type: 'OrderPlaced';
+  data: { orderId: string; userId: string; shippingAddress: typeof address };
+};
+type Place = Placed['data'];
+
+/** Just enough of an order to write an OrderPlaced through the command handler. */
+const placing: Decider<Place, Placed, Place | undefined> = {
+  initialState: undefined,
+  evolve: (_state, event) => event.data,
+  decide: (command) => [{ type: 'OrderPlaced', data: command }],
+};
+
+describe('Personal data in events', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let store: PostgresEventStore;
+  let vault: PersonalDataVault;
+  let codec: EventCodec;
+
+  before(async () => {
+    database = await createTestDatabase();
+    pool = createPool(database.connectionString, silentLogger);
+    store = new PostgresEventStore({
+      pool,
+      connection: postgresConnectionConfig(database.connectionString, 'shop-test'),
+      logger: silentLogger,
+    });
+    vault = new PersonalDataVault(pool);
+    codec = new EventCodec(store, vault);
+  });
+
+  after(async () => {
+    await store.close();
+    await pool.end();
+    await database.drop();
+  });
+
+  async function placeOrder(userId: string): Promise<string> {
+    const orderId = randomUUID();
+    const context = { actor: userId, correlationId: randomUUID(), causationId: randomUUID() };
+    await handle(
+      codec.commandBus(),
+      placing,
+      `order-${orderId}`,
+      { orderId, userId, shippingAddress: address },
+      context,
+    );
+    return `order-${orderId}`;
+  }
+
+  describe('when an order is placed', () => {
+    it('stores the shipping address encrypted, never in clear', async () => {
+      const streamId = await placeOrder(`user-${randomUUID()}`);
+      const raw = await pool.query<{ data: string }>(
+        'SELECT data::text FROM es_events WHERE stream_id = $1',
+        [streamId],
+      );
+      expect(raw.rows[0]?.data).to.include('$sealed').and.not.to.include('Lovelace');
+      expect(raw.rows[0]?.data).not.to.include('SW1Y');
+    });
+
+    it('reads it back in clear through the codec', async () => {
+      const streamId = await placeOrder(`user-${randomUUID()}`);
+      const [event] = await codec.readStream(streamId);
+      expect(event?.data.shippingAddress).to.deep.equal(address);
+    });
+  });
+
+  describe('when the customer is forgotten', () => {
+    it('reads every one of their addresses as erased, leaves other customers alone, and still verifies', async () => {
+      const forgotten = `user-${randomUUID()}`;
+      const kept = `user-${randomUUID()}`;
+      const streams = [await placeOrder(forgotten), await placeOrder(forgotten)];
+      const other = await placeOrder(kept);
+      await vault.forget(forgotten);
+      for (const streamId of streams) {
+        const [event] = await codec.readStream(streamId);
+        expect(event?.data.shippingAddress).to.equal(ERASED);
+        expect(event?.data.userId).to.equal(forgotten);
+        expect(await store.verifyStream(streamId)).to.include({ verified: true });
+      }
+      const [untouched] = await codec.readStream(other);
+      expect(untouched?.data.shippingAddress).to.deep.equal(address);
+    });
+  });
+
+  describe('when a sealed value is moved to another customer', () => {
+    it('refuses to open it', async () => {
+      const sealed = await vault.seal(`user-${randomUUID()}`, 'secret');
+      const victim = `user-${randomUUID()}`;
+      await vault.seal(victim, 'their own');
+      const moved = { $sealed: { ...sealed.$sealed, owner: victim } };
+      const error = await vault.open(moved).catch((failure: unknown) => failure);
+      expect(error).to.be.instanceOf(Error);
+    });
+  });
+});
