@@ -44,13 +44,15 @@ export interface Handled<State, Event extends DomainEvent> {
   state: State;
   /** The stream's revision after the command; -1 if it still has no events. */
   revision: number;
-  /** The global position of the last event appended; undefined when the command changed nothing. */
+  /** The global position of the stream's last event, appended by this command or before it. */
   position: number | undefined;
   events: Event[];
 }
 
 /** Reads what the stream holds, as domain events (personal data already decrypted by `read`). */
-export type StreamReader = (streamId: string) => Promise<{ events: DomainEvent[]; revision: number }>;
+export type StreamReader = (
+  streamId: string,
+) => Promise<{ events: DomainEvent[]; revision: number; position: number | undefined }>;
 
 /** Turns domain events into what is stored (personal data encrypted by `write`). */
 export type EventWriter = (streamId: string, events: readonly DomainEvent[]) => Promise<JsonObject[]>;
@@ -78,13 +80,13 @@ export async function handle<Command, Event extends DomainEvent, State>(
   options: HandleOptions = {},
 ): Promise<Handled<State, Event>> {
   for (let attempt = 1; ; attempt += 1) {
-    const { events: past, revision } = await bus.read(streamId);
+    const { events: past, revision, position } = await bus.read(streamId);
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new RevisionMismatch(options.ifMatch, revision);
     }
     const state = fold(decider, past as Event[]);
     const decided = decider.decide(command, state);
-    if (decided.length === 0) return { state, revision, position: undefined, events: [] };
+    if (decided.length === 0) return { state, revision, position, events: [] };
     const data = await bus.write(streamId, decided);
     const toAppend = decided.map((event, index): EventToAppend => ({
       id: options.eventId?.(event, index) ?? randomUUID(),
@@ -108,7 +110,7 @@ export async function handle<Command, Event extends DomainEvent, State>(
       };
     } catch (error) {
       if (error instanceof DuplicateEventId && options.eventId) {
-        return { state, revision, position: undefined, events: [] };
+        return { state, revision, position, events: [] };
       }
       if (!(error instanceof WrongExpectedVersion)) throw error;
       if (options.ifMatch !== undefined) throw new RevisionMismatch(options.ifMatch, error.actual);

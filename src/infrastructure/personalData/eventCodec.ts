@@ -53,6 +53,7 @@ export class EventCodec {
         return {
           events: events.map((event) => ({ type: event.type, data: event.data })),
           revision: events.at(-1)?.revision ?? -1,
+          position: events.at(-1)?.position,
         };
       },
       write: (_streamId, events) => Promise.all(events.map((event) => this.encode(event))),

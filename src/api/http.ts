@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { HttpProblem, problemStatusTitle } from './problemDetails.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The caller's X-Request-Id, or a new one: the correlation id of every event the request causes. */
+    requestId: string;
+  }
+}
+
+export function requestIds(): RequestHandler {
+  return (request, response, next) => {
+    const given = request.header('x-request-id');
+    request.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    response.setHeader('X-Request-Id', request.requestId);
+    next();
+  };
+}
+
+function problem(status: number, detail: string, errors?: { field: string; message: string }[]): HttpProblem {
+  return new HttpProblem(status, problemStatusTitle(status), detail, errors ? { errors } : {});
+}
+
+/** JSON bodies up to 100 kB; a body in any other format is a 415, whatever its size. */
+export function jsonBodies(): RequestHandler[] {
+  const refuseOtherTypes: RequestHandler = (request, _response, next) => {
+    const hasBody = Number(request.header('content-length') ?? 0) > 0 || request.header('transfer-encoding');
+    if (hasBody && !request.is('application/json')) {
+      next(problem(415, 'send the body as application/json'));
+      return;
+    }
+    next();
+  };
+  return [refuseOtherTypes, express.json({ limit: '100kb', strict: true })];
+}
+
+/**
+ * Validates a body against a class-validator DTO: fields it does not declare are refused, not
+ * dropped, and each failing field is named.
+ */
+export async function validBody<T extends object>(dto: new () => T, body: unknown): Promise<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw problem(400, 'the request body must be a JSON object');
+  }
+  const instance = plainToInstance(dto, body);
+  const failures = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
+  if (failures.length > 0) {
+    const errors = failures.map((failure) => ({
+      field: failure.property,
+      message: Object.values(failure.constraints ?? {}).join('; ') || 'is invalid',
+    }));
+    throw problem(400, 'the request body is invalid', errors);
+  }
+  return instance;
+}
+
+/** `If-Match: "3"` -> 3; absent -> undefined; anything else is a 400. */
+export function ifMatch(request: Request): number | undefined {
+  const header = request.header('if-match');
+  if (header === undefined) return undefined;
+  const match = /^"(-1|\d{1,15})"$/.exec(header.trim());
+  if (!match?.[1]) throw problem(400, 'If-Match must be a quoted revision, e.g. "3"');
+  return Number(match[1]);
+}
+
+/** Answers an accepted command: the aggregate's revision as ETag, the consistency token, the body. */
+export function answerCommand(
+  response: Response,
+  result: { revision: number; position: number | undefined },
+  status: number,
+  body?: unknown,
+): void {
+  response.setHeader('ETag', `"${result.revision}"`);
+  if (result.position !== undefined) response.setHeader('X-Event-Position', String(result.position));
+  if (body === undefined) response.status(status).end();
+  else response.status(status).json(body);
+}
