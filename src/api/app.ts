@@ -1,7 +1,9 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes.js';
+import { jsonBodies, requestIds } from './http.js';
+import { HttpProblem, problemHandler } from './problemDetails.js';
 
 export interface MetricsEndpoint {
   contentType: string;
@@ -12,16 +14,25 @@ export interface AppDependencies {
   logger: Logger;
   readinessChecks: readonly ReadinessCheck[];
   metrics: MetricsEndpoint;
+  /** The API's own routes, each already carrying the authentication it needs. */
+  routers?: readonly Router[];
 }
 
-export function createApp({ logger, readinessChecks, metrics }: AppDependencies): Express {
+export function createApp({ logger, readinessChecks, metrics, routers = [] }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(helmet());
+  app.use(requestIds());
   app.use(healthRoutes(readinessChecks, logger));
   app.get('/metrics', async (_request, response) => {
     response.type(metrics.contentType).send(await metrics.render());
   });
+  app.use(jsonBodies());
+  for (const router of routers) app.use(router);
+  app.use((request, _response, next) => {
+    next(new HttpProblem(404, 'Not Found', `no resource at ${request.method} ${request.path}`));
+  });
+  app.use(problemHandler(logger));
   return app;
 }

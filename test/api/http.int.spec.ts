@@ -1,0 +1,160 @@
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { Router } from 'express';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { createApp } from '../../src/api/app.js';
+import { answerCommand, ifMatch, validBody } from '../../src/api/http.js';
+import { silentLogger } from '../support/testDatabase.js';
+
+class EchoDto {
+  @IsString()
+  @Length(1, 20)
+  name!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  quantity!: number;
+}
+
+/** An app with one command route, to test what every route inherits. */
+function testRoutes(): Router {
+  const router = Router();
+  router.post('/echo', async (request, response) => {
+    const body = await validBody(EchoDto, request.body);
+    answerCommand(response, { revision: ifMatch(request) ?? 0, position: 42 }, 200, {
+      ...body,
+      requestId: request.requestId,
+    });
+  });
+  router.get('/boom', () => {
+    throw new Error('SELECT secret FROM internals at /srv/app/src/db.ts:12');
+  });
+  return router;
+}
+
+describe('HTTP conventions every route inherits', () => {
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    const app = createApp({
+      logger: silentLogger,
+      readinessChecks: [],
+      metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
+      routers: [testRoutes()],
+    });
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(() => {
+    server.close();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${base}/echo`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+
+  async function expectProblem(response: Response, status: number): Promise<Record<string, unknown>> {
+    expect(response.status).to.equal(status);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    const problem = (await response.json()) as Record<string, unknown>;
+    expect(problem).to.include({ status });
+    expect(problem).to.have.keys([
+      'type',
+      'title',
+      'status',
+      'detail',
+      'instance',
+      ...(problem.errors ? ['errors'] : []),
+    ]);
+    return problem;
+  }
+
+  describe('with a valid command', () => {
+    it('answers the body, ETag, X-Event-Position and an echoed X-Request-Id', async () => {
+      const response = await post(JSON.stringify({ name: 'pen', quantity: 2 }), {
+        'x-request-id': 'req-123',
+        'if-match': '"7"',
+      });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('etag')).to.equal('"7"');
+      expect(response.headers.get('x-event-position')).to.equal('42');
+      expect(response.headers.get('x-request-id')).to.equal('req-123');
+      expect(await response.json()).to.deep.equal({ name: 'pen', quantity: 2, requestId: 'req-123' });
+    });
+
+    it('generates a request id when the caller sends none or a malformed one', async () => {
+      const response = await post(JSON.stringify({ name: 'pen', quantity: 2 }), {
+        'x-request-id': 'bad id!',
+      });
+      expect(response.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('with bad input', () => {
+    it('answers malformed JSON with 400', async () => {
+      const problem = await expectProblem(await post('{"name": "pen",'), 400);
+      expect(problem.detail).to.equal('the request body is not valid JSON');
+    });
+
+    it('answers a body that is not JSON with 415', async () => {
+      await expectProblem(
+        await post('name=pen', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+      );
+    });
+
+    it('answers a 200 kB body with 413', async () => {
+      await expectProblem(await post(JSON.stringify({ name: 'x'.repeat(200_000), quantity: 1 })), 413);
+    });
+
+    it('refuses unknown fields instead of dropping them, naming each', async () => {
+      const problem = await expectProblem(
+        await post(JSON.stringify({ name: 'pen', quantity: 1, admin: true })),
+        400,
+      );
+      expect(problem.errors).to.deep.equal([{ field: 'admin', message: 'property admin should not exist' }]);
+    });
+
+    it('names missing and out-of-range fields', async () => {
+      const problem = await expectProblem(await post(JSON.stringify({ quantity: 51 })), 400);
+      expect((problem.errors as { field: string }[]).map((error) => error.field)).to.have.members([
+        'name',
+        'quantity',
+      ]);
+    });
+
+    it('refuses a body that is a JSON array', async () => {
+      await expectProblem(await post('[1, 2]'), 400);
+    });
+
+    it('refuses an If-Match that is not a quoted revision', async () => {
+      await expectProblem(
+        await post(JSON.stringify({ name: 'pen', quantity: 1 }), { 'if-match': 'W/"x"' }),
+        400,
+      );
+    });
+  });
+
+  describe('when something breaks inside', () => {
+    it('answers 500 without the internal message, SQL or paths', async () => {
+      const response = await fetch(`${base}/boom`);
+      const problem = await expectProblem(response, 500);
+      expect(JSON.stringify(problem)).not.to.match(/SELECT|internals|\/srv\//);
+    });
+  });
+
+  describe('on an unknown path', () => {
+    it('answers 404 problem details', async () => {
+      await expectProblem(await fetch(`${base}/nothing-here`), 404);
+    });
+  });
+});
