@@ -70,6 +70,23 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 }
 
+export interface Loaded<State> {
+  state: State;
+  revision: number;
+  position: number | undefined;
+}
+
+/** An aggregate's current state, folded from its stream. */
+export async function load<Command, Event extends DomainEvent, State>(
+  bus: CommandBus,
+  decider: Decider<Command, Event, State>,
+  streamId: string,
+): Promise<Loaded<State>> {
+  const { events, revision, position } = await bus.read(streamId);
+  // A stream holds one aggregate's events only, so they are this decider's events.
+  return { state: fold(decider, events as Event[]), revision, position };
+}
+
 /** Read the stream, fold it, decide, append at the revision read; the same for every aggregate. */
 export async function handle<Command, Event extends DomainEvent, State>(
   bus: CommandBus,
@@ -80,11 +97,10 @@ export async function handle<Command, Event extends DomainEvent, State>(
   options: HandleOptions = {},
 ): Promise<Handled<State, Event>> {
   for (let attempt = 1; ; attempt += 1) {
-    const { events: past, revision, position } = await bus.read(streamId);
+    const { state, revision, position } = await load(bus, decider, streamId);
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new RevisionMismatch(options.ifMatch, revision);
     }
-    const state = fold(decider, past as Event[]);
     const decided = decider.decide(command, state);
     if (decided.length === 0) return { state, revision, position, events: [] };
     const data = await bus.write(streamId, decided);
