@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { NotFound, OrderRuleViolation, RuleViolation, ValidationError } from '../domain/shared/errors.js';
 import { WrongExpectedVersion } from '../eventstore/errors.js';
+import { RevisionMismatch } from '../commands/commandHandler.js';
 
 export interface FieldError {
   field: string;
@@ -48,6 +49,13 @@ export function toProblem(error: unknown): HttpProblem {
   if (error instanceof NotFound) return new HttpProblem(404, TITLES[404] as string, error.message);
   if (error instanceof OrderRuleViolation) return new HttpProblem(422, TITLES[422] as string, error.message);
   if (error instanceof RuleViolation) return new HttpProblem(409, TITLES[409] as string, error.message);
+  if (error instanceof RevisionMismatch) {
+    return new HttpProblem(
+      412,
+      TITLES[412] as string,
+      `If-Match names revision ${error.expected}, the resource is at revision ${error.actual}`,
+    );
+  }
   if (error instanceof WrongExpectedVersion) {
     return new HttpProblem(
       409,
