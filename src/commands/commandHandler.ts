@@ -87,14 +87,44 @@ export async function load<Command, Event extends DomainEvent, State>(
   return { state: fold(decider, events as Event[]), revision, position };
 }
 
+/**
+ * Commands on one stream take turns within this process: run side by side, all but one would lose
+ * the race and decide again, and a hot stream (one customer's cart) would exhaust their retries.
+ * Writers in other processes are still settled by the expected revision.
+ */
+const streamTurns = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(streamId: string, work: () => Promise<T>): Promise<T> {
+  const previous = streamTurns.get(streamId) ?? Promise.resolve();
+  const current = previous.then(work);
+  const settled = current.catch(() => undefined);
+  streamTurns.set(streamId, settled);
+  try {
+    return await current;
+  } finally {
+    if (streamTurns.get(streamId) === settled) streamTurns.delete(streamId);
+  }
+}
+
 /** Read the stream, fold it, decide, append at the revision read; the same for every aggregate. */
-export async function handle<Command, Event extends DomainEvent, State>(
+export function handle<Command, Event extends DomainEvent, State>(
   bus: CommandBus,
   decider: Decider<Command, Event, State>,
   streamId: string,
   command: Command,
   context: CommandContext,
   options: HandleOptions = {},
+): Promise<Handled<State, Event>> {
+  return inTurn(streamId, () => decideAndAppend(bus, decider, streamId, command, context, options));
+}
+
+async function decideAndAppend<Command, Event extends DomainEvent, State>(
+  bus: CommandBus,
+  decider: Decider<Command, Event, State>,
+  streamId: string,
+  command: Command,
+  context: CommandContext,
+  options: HandleOptions,
 ): Promise<Handled<State, Event>> {
   for (let attempt = 1; ; attempt += 1) {
     const { state, revision, position } = await load(bus, decider, streamId);
