@@ -2,6 +2,7 @@ import { assertNever } from '../shared/assertNever.js';
 import type { Decider } from '../shared/decider.js';
 import { NotFound, ValidationError } from '../shared/errors.js';
 import type { Cents } from '../shared/money.js';
+import type { OrderRequest } from '../order/order.js';
 import {
   type Cart,
   type CartEvent,
@@ -51,6 +52,7 @@ export interface ClearCart extends CartCommandBase {
 export interface CheckOutCart extends CartCommandBase {
   type: 'CheckOutCart';
   orderId: string;
+  request: OrderRequest;
 }
 
 export type CartCommand = AddCartItem | ChangeCartItemQuantity | RemoveCartItem | ClearCart | CheckOutCart;
@@ -123,7 +125,14 @@ function checkOut(command: CheckOutCart, state: Cart): CartEvent[] {
   return [
     {
       type: 'CartCheckedOut',
-      data: { userId: command.userId, orderId: command.orderId, items, totalCents, at: command.now },
+      data: {
+        userId: command.userId,
+        orderId: command.orderId,
+        items,
+        totalCents,
+        request: command.request,
+        at: command.now,
+      },
     },
   ];
 }

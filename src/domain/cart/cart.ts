@@ -1,6 +1,7 @@
 import { assertNever } from '../shared/assertNever.js';
 import type { DomainEvent } from '../shared/decider.js';
 import type { Cents } from '../shared/money.js';
+import type { OrderRequest } from '../order/order.js';
 
 /** One cart per customer, so the stream is named after the user. */
 export const cartStreamId = (userId: string): string => `cart-${userId}`;
@@ -46,6 +47,8 @@ export interface CartCheckedOutData {
   orderId: string;
   items: CartLine[];
   totalCents: Cents;
+  /** Everything needed to place the order, should placing it be cut off after this event. */
+  request: OrderRequest;
   at: string;
 }
 

@@ -15,6 +15,7 @@ import {
   orderTotalCents,
   type PaymentMethod,
   type ShippingAddress,
+  type ShippingAddressInput,
 } from './order.js';
 
 export const ORDER_MIN_TOTAL_CENTS = 1_000;
@@ -33,16 +34,6 @@ export const canTransition = (from: OrderStatus, to: OrderStatus): boolean =>
   ORDER_TRANSITIONS[from].includes(to);
 
 // Commands
-
-/** The address as the customer typed it: `line2` may be left out. */
-export interface ShippingAddressInput {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
 
 export interface PlaceOrder {
   type: 'PlaceOrder';
@@ -178,7 +169,11 @@ function placeOrder(command: PlaceOrder, state: Order): OrderEvent[] {
   const paymentMethod = requirePaymentMethod(command.paymentMethod);
   // Malformed input is a 400 before a well-formed order that breaks an order rule is a 422.
   const totalCents = requireTotal(items);
-  if (state.status !== 'Absent') throw new RuleViolation(`order ${command.orderId} already exists`);
+  if (state.status !== 'Absent') {
+    // The same request arriving again (a retry, a redelivery) places nothing more.
+    if (state.requestHash === command.requestHash && state.userId === command.userId) return [];
+    throw new RuleViolation(`order ${command.orderId} already exists`);
+  }
   return [
     {
       type: 'OrderPlaced',

@@ -26,6 +26,28 @@ export interface PaymentMethod {
   token: string;
 }
 
+/** The address as the customer typed it: `line2` may be left out. */
+export interface ShippingAddressInput {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+/**
+ * What the customer asked for when placing an order from their cart. The cart records it when it
+ * is checked out, so that the order can be placed from the cart's stream alone.
+ */
+export interface OrderRequest {
+  idempotencyKey: string;
+  /** A digest of the request body: the same key with another body is refused. */
+  requestHash: string;
+  shippingAddress: ShippingAddressInput;
+  paymentMethod: PaymentMethod;
+}
+
 export const CANCELLATION_REASONS = [
   'out_of_stock',
   'payment_declined',

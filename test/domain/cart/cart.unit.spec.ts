@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type CartEvent, type CartLine, cartStreamId, cartView } from '../../../src/domain/cart/cart.js';
 import { type CartCommand, cartDecider } from '../../../src/domain/cart/cart.decide.js';
+import type { OrderRequest } from '../../../src/domain/order/order.js';
 import { fold } from '../../../src/domain/shared/decider.js';
 import { NotFound, ValidationError } from '../../../src/domain/shared/errors.js';
 import { given } from '../../support/given.js';
@@ -46,7 +47,13 @@ function cartOf(userId = randomUUID()) {
       now,
     }),
     clear: (now = at): CartCommand => ({ type: 'ClearCart', ...base, now }),
-    checkOut: (orderId: string, now = at): CartCommand => ({ type: 'CheckOutCart', ...base, orderId, now }),
+    checkOut: (orderId: string, now = at): CartCommand => ({
+      type: 'CheckOutCart',
+      ...base,
+      orderId,
+      request: orderRequest,
+      now,
+    }),
     added: (product: typeof cup, quantity: number, when = addedAt): CartEvent => ({
       type: 'CartItemAdded',
       data: { userId, ...product, quantity, at: when },
@@ -62,11 +69,18 @@ function cartOf(userId = randomUUID()) {
     cleared: (when = at): CartEvent => ({ type: 'CartCleared', data: { userId, at: when } }),
     checkedOut: (orderId: string, items: CartLine[], totalCents: number, when = at): CartEvent => ({
       type: 'CartCheckedOut',
-      data: { userId, orderId, items, totalCents, at: when },
+      data: { userId, orderId, items, totalCents, request: orderRequest, at: when },
     }),
     expired: (when: string): CartEvent => ({ type: 'CartExpired', data: { userId, at: when } }),
   };
 }
+
+const orderRequest: OrderRequest = {
+  idempotencyKey: 'checkout-1',
+  requestHash: 'a'.repeat(64),
+  shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  paymentMethod: { type: 'card', token: 'tok_visa' },
+};
 
 const badQuantities = [0, -1, 1.5, 51, Number.NaN];
 

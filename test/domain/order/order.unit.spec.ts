@@ -254,11 +254,19 @@ describe('Order', () => {
   });
 
   describe('when pending', () => {
-    it('refuses to be placed again', () => {
+    it('places nothing more when the same request arrives again', () => {
+      const order = orderOf();
+      given(orderDecider, [order.placed()]).when(order.place()).then([]);
+    });
+
+    it('refuses to be placed again by another request', () => {
       const order = orderOf();
       given(orderDecider, [order.placed()])
-        .when(order.place())
+        .when(order.place({ requestHash: 'f'.repeat(64) }))
         .thenThrows(RuleViolation, new RegExp(`^order ${order.orderId} already exists$`));
+      given(orderDecider, [order.placed()])
+        .when(order.place({ userId: randomUUID() }))
+        .thenThrows(RuleViolation, /already exists/);
     });
 
     it('is confirmed', () => {
@@ -388,10 +396,10 @@ describe('Order', () => {
         .thenThrows(RuleViolation, /is already delivered$/);
     });
 
-    it('refuses to be placed again', () => {
+    it('refuses to be placed again by another request', () => {
       const order = orderOf();
       given(orderDecider, [order.placed(), order.confirmed(), order.shipped(), order.delivered()])
-        .when(order.place())
+        .when(order.place({ requestHash: 'f'.repeat(64) }))
         .thenThrows(RuleViolation, /already exists/);
     });
   });
