@@ -3,6 +3,7 @@ import type { Decider } from '../shared/decider.js';
 import { NotFound, ValidationError } from '../shared/errors.js';
 import type { Cents } from '../shared/money.js';
 import type { OrderRequest } from '../order/order.js';
+import { checkOrderRequest } from '../order/order.decide.js';
 import {
   type Cart,
   type CartEvent,
@@ -121,6 +122,7 @@ function clear(command: ClearCart, state: Cart): CartEvent[] {
 function checkOut(command: CheckOutCart, state: Cart): CartEvent[] {
   if (state.status === 'Empty') throw new ValidationError('cart', 'is empty');
   const items = state.lines.map((line) => ({ ...line }));
+  checkOrderRequest(items, command.request);
   const totalCents = items.reduce((sum, line) => sum + line.unitPriceCents * line.quantity, 0);
   return [
     {

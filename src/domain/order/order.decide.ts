@@ -11,6 +11,7 @@ import {
   type Order,
   type OrderEvent,
   type OrderLine,
+  type OrderRequest,
   type OrderStatus,
   orderTotalCents,
   type PaymentMethod,
@@ -144,6 +145,16 @@ function requireReason(reason: CancellationReason): CancellationReason {
     throw new ValidationError('reason', `must be one of ${CANCELLATION_REASONS.join(', ')}`);
   }
   return reason;
+}
+
+/**
+ * Whether these lines and this request make an order that may be placed. The cart asks before it
+ * is checked out, so that a refused order never empties it.
+ */
+export function checkOrderRequest(items: readonly OrderLine[], request: OrderRequest): void {
+  requireTotal(requireItems(items));
+  requireAddress(request.shippingAddress);
+  requirePaymentMethod(request.paymentMethod);
 }
 
 // Rules on state

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type CartEvent, type CartLine, cartStreamId, cartView } from '../../../src/domain/cart/cart.js';
-import { type CartCommand, cartDecider } from '../../../src/domain/cart/cart.decide.js';
+import { type CartCommand, type CheckOutCart, cartDecider } from '../../../src/domain/cart/cart.decide.js';
 import type { OrderRequest } from '../../../src/domain/order/order.js';
 import { fold } from '../../../src/domain/shared/decider.js';
-import { NotFound, ValidationError } from '../../../src/domain/shared/errors.js';
+import { NotFound, OrderRuleViolation, ValidationError } from '../../../src/domain/shared/errors.js';
 import { given } from '../../support/given.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -271,6 +271,23 @@ describe('Cart', () => {
             3 * 1299 + 850,
           ),
         ]);
+    });
+
+    it('is not checked out for an order that could not be placed, and keeps its lines', () => {
+      const cart = cartOf();
+      given(cartDecider, [cart.added(cart.mug, 1)])
+        .when(cart.checkOut(randomUUID()))
+        .thenThrows(OrderRuleViolation, /from 10.00 to 10000.00, not 8.50/);
+      const badCountry: CartCommand = {
+        ...(cart.checkOut(randomUUID()) as CheckOutCart),
+        request: {
+          ...orderRequest,
+          shippingAddress: { ...orderRequest.shippingAddress, country: 'Germany' },
+        },
+      };
+      given(cartDecider, [cart.added(cart.cup, 2)])
+        .when(badCountry)
+        .thenThrows(ValidationError, /^shippingAddress.country:/);
     });
 
     it('has nothing to check out once its last line is removed', () => {
