@@ -1,0 +1,177 @@
+import type { Request, RequestHandler } from 'express';
+import { expressjwt, type Request as JwtRequest, UnauthorizedError } from 'express-jwt';
+import jwt from 'jsonwebtoken';
+import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
+import { type KeySet, KeySetUnavailable } from './keySet.js';
+
+export const ROLES = ['customer', 'admin', 'analyst', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: the token's `sub` and its realm roles (Keycloak layout). */
+export interface Caller {
+  userId: string;
+  roles: string[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `authenticated`; absent on public routes. */
+    caller?: Caller;
+  }
+}
+
+export interface AuthenticationOptions {
+  /** The `iss` every token must carry. */
+  issuer: string;
+  /** The `aud` every token must include. */
+  audience: string;
+  keys: KeySet;
+}
+
+export interface Authentication {
+  /** Verifies the bearer token and sets `request.caller`; 401 otherwise. */
+  authenticated: RequestHandler[];
+  /** `authenticated`, then 403 unless the caller has at least one of `roles`. */
+  requireRole: (...roles: Role[]) => RequestHandler[];
+}
+
+const REALM = 'Bearer realm="shop"';
+const CLOCK_TOLERANCE_SECONDS = 5;
+const MAX_KID_LENGTH = 256;
+
+function missingToken(): HttpProblem {
+  return new HttpProblem(401, problemStatusTitle(401), 'a bearer token is required', {
+    headers: { 'WWW-Authenticate': REALM },
+  });
+}
+
+/** `description` is ours, never a library's message, and free of quotes and backslashes. */
+function invalidToken(description: string): HttpProblem {
+  return new HttpProblem(401, problemStatusTitle(401), description, {
+    headers: {
+      'WWW-Authenticate': `${REALM}, error="invalid_token", error_description="${description}"`,
+    },
+  });
+}
+
+function describeVerificationFailure(error: unknown): string {
+  if (error instanceof jwt.TokenExpiredError) return 'the token has expired';
+  if (error instanceof jwt.NotBeforeError) return 'the token is not valid yet';
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('jwt issuer invalid')) return 'the token is from another issuer';
+  if (message.startsWith('jwt audience invalid')) return 'the token is for another audience';
+  if (message === 'invalid algorithm') return 'the token must be signed with RS256';
+  if (message === 'invalid signature') return 'the token signature does not verify';
+  if (message === 'jwt malformed' || message === 'invalid token') return 'the token is malformed';
+  return 'the token is invalid';
+}
+
+/** express-jwt's and the key set's errors, as the problem the client gets. */
+function toAuthProblem(error: unknown): unknown {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof UnauthorizedError) {
+    switch (error.code) {
+      case 'credentials_required':
+      case 'credentials_bad_scheme':
+        return missingToken();
+      case 'credentials_bad_format':
+        return invalidToken('the Authorization header must be Bearer followed by the token');
+      case 'invalid_token':
+        return invalidToken(describeVerificationFailure(error.inner));
+      case 'revoked_token':
+        return invalidToken('the token has been revoked');
+    }
+  }
+  if (error instanceof KeySetUnavailable) {
+    const problem = new HttpProblem(
+      503,
+      problemStatusTitle(503),
+      'the identity provider keys are unavailable; try again shortly',
+      { headers: { 'Retry-After': '5' } },
+    );
+    problem.cause = error;
+    return problem;
+  }
+  return error;
+}
+
+function callerFrom(payload: unknown): Caller {
+  const claims = (payload ?? {}) as { sub?: unknown; exp?: unknown; realm_access?: { roles?: unknown } };
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
+    throw invalidToken('the token names no subject');
+  }
+  if (typeof claims.exp !== 'number') throw invalidToken('the token has no expiry');
+  const roles = claims.realm_access?.roles;
+  return {
+    userId: claims.sub,
+    roles: Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],
+  };
+}
+
+/**
+ * Bearer JWT authentication: RS256 only, issuer and audience checked, 5 s of clock tolerance, the
+ * key chosen by the token's `kid` from `keys`.
+ */
+export function authentication({ issuer, audience, keys }: AuthenticationOptions): Authentication {
+  const verify = expressjwt({
+    algorithms: ['RS256'],
+    issuer,
+    audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    credentialsRequired: true,
+    secret: async (_request, token) => {
+      if (!token || typeof token.header !== 'object') throw invalidToken('the token is malformed');
+      if (token.header.alg !== 'RS256') throw invalidToken('the token must be signed with RS256');
+      const { kid } = token.header;
+      if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
+        throw invalidToken('the token names no signing key');
+      }
+      const key = await keys.keyFor(kid);
+      if (key === undefined) throw invalidToken('the token is signed by an unknown key');
+      return key;
+    },
+  });
+
+  const authenticate: RequestHandler = (request, response, next) => {
+    void verify(request, response, (error?: unknown) => {
+      if (error !== undefined) {
+        next(toAuthProblem(error));
+        return;
+      }
+      try {
+        request.caller = callerFrom((request as JwtRequest).auth);
+      } catch (problem) {
+        next(problem);
+        return;
+      }
+      next();
+    });
+  };
+
+  const authenticated = [authenticate];
+
+  return {
+    authenticated,
+    requireRole: (...roles) => [
+      ...authenticated,
+      (request, _response, next) => {
+        const granted = callerOf(request).roles;
+        if (roles.some((role) => granted.includes(role))) {
+          next();
+          return;
+        }
+        next(
+          new HttpProblem(403, problemStatusTitle(403), `this requires the role ${roles.join(' or ')}`, {
+            headers: { 'WWW-Authenticate': `${REALM}, error="insufficient_scope"` },
+          }),
+        );
+      },
+    ],
+  };
+}
+
+/** The authenticated caller; a route that forgot `authenticated` answers 401 rather than guess. */
+export function callerOf(request: Request): Caller {
+  if (!request.caller) throw missingToken();
+  return request.caller;
+}

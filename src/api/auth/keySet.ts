@@ -1,0 +1,16 @@
+/**
+ * The public keys a token issuer signs with, by key id. Implemented in infrastructure (a JWKS
+ * endpoint, the in-process development issuer).
+ */
+export interface KeySet {
+  /**
+   * The PEM public key with this `kid`, or undefined when the issuer does not publish it. Rejects
+   * with `KeySetUnavailable` when the keys cannot be fetched and the kid is not already known.
+   */
+  keyFor(kid: string): Promise<string | undefined>;
+}
+
+/** The issuer's keys could not be fetched: the request cannot be authenticated for now. */
+export class KeySetUnavailable extends Error {
+  override readonly name = 'KeySetUnavailable';
+}

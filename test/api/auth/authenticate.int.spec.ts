@@ -1,0 +1,312 @@
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Router } from 'express';
+import { createApp } from '../../../src/api/app.js';
+import { type Authentication, authentication, callerOf } from '../../../src/api/auth/authenticate.js';
+import type { KeySet } from '../../../src/api/auth/keySet.js';
+import { JwksKeySet } from '../../../src/infrastructure/identity/jwksKeySet.js';
+import {
+  forgeToken,
+  hmacSha256,
+  newSigningKey,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  TestIdentityProvider,
+} from '../../support/identityProvider.js';
+import { silentLogger } from '../../support/testDatabase.js';
+import { waitFor } from '../../support/waitFor.js';
+
+interface RunningApp {
+  get(path: string, token?: string, scheme?: string): Promise<Response>;
+  close(): void;
+}
+
+/** An app with one route any authenticated caller may use and one that requires admin. */
+async function startApp(keys: KeySet): Promise<RunningApp> {
+  const auth: Authentication = authentication({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys });
+  const router = Router();
+  router.get('/me', ...auth.authenticated, (request, response) => {
+    response.json(callerOf(request));
+  });
+  router.get('/admin', ...auth.requireRole('admin'), (request, response) => {
+    response.json({ admin: callerOf(request).userId });
+  });
+  const app = createApp({
+    logger: silentLogger,
+    readinessChecks: [],
+    metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
+    routers: [router],
+  });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    get: (path, token, scheme = 'Bearer') =>
+      fetch(
+        `${base}${path}`,
+        token === undefined ? {} : { headers: { authorization: `${scheme} ${token}` } },
+      ),
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+async function expectInvalidToken(response: Response): Promise<string> {
+  expect(response.status).to.equal(401);
+  expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  const match = /^Bearer realm="shop", error="invalid_token", error_description="([^"\\]+)"$/.exec(challenge);
+  expect(match, challenge).not.to.equal(null);
+  const problem = (await response.json()) as { status: number; detail: string };
+  expect(problem.status).to.equal(401);
+  expect(problem.detail).to.equal(match?.[1]);
+  // Our words, not the library's ("jwt malformed", "jwt issuer invalid. expected: ...").
+  expect(problem.detail).not.to.match(/jwt|expected/i);
+  return problem.detail;
+}
+
+describe('Bearer authentication', () => {
+  let provider: TestIdentityProvider;
+  let app: RunningApp;
+
+  before(async () => {
+    provider = await TestIdentityProvider.start();
+    app = await startApp(new JwksKeySet({ jwksUri: provider.jwksUri, cooldownMs: 200, maxWaitMs: 2_000 }));
+  });
+
+  after(async () => {
+    app.close();
+    await provider.stop();
+  });
+
+  describe('with a valid token', () => {
+    it('puts the caller on the request: sub as user id, realm_access.roles as roles', async () => {
+      const sub = randomUUID();
+      const response = await app.get('/me', provider.sign({ sub, roles: ['customer', 'auditor'] }));
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({ userId: sub, roles: ['customer', 'auditor'] });
+    });
+
+    it('accepts a token that expired less than 5 s ago (clock tolerance)', async () => {
+      const response = await app.get('/me', provider.sign({ expiresIn: -3 }));
+      expect(response.status).to.equal(200);
+    });
+
+    it('accepts a token that becomes valid less than 5 s from now (clock tolerance)', async () => {
+      const response = await app.get('/me', provider.sign({ notBefore: 3 }));
+      expect(response.status).to.equal(200);
+    });
+  });
+
+  describe('without a usable token', () => {
+    it('answers 401 with a bare Bearer challenge when no token is sent', async () => {
+      const response = await app.get('/me');
+      expect(response.status).to.equal(401);
+      expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="shop"');
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    });
+
+    it('answers a credential of another scheme like no token', async () => {
+      const response = await app.get('/me', Buffer.from('alice:secret').toString('base64'), 'Basic');
+      expect(response.status).to.equal(401);
+      expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="shop"');
+    });
+
+    it('refuses a garbage token', async () => {
+      expect(await expectInvalidToken(await app.get('/me', 'not-a-token'))).to.equal(
+        'the token is malformed',
+      );
+    });
+
+    it('refuses an unsigned token (alg none)', async () => {
+      const token = forgeToken(
+        { alg: 'none', typ: 'JWT', kid: provider.key.kid },
+        { sub: 'mallory', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
+      );
+      await expectInvalidToken(await app.get('/me', token));
+    });
+
+    it('refuses HS256 signed with the public key as HMAC secret (algorithm confusion)', async () => {
+      const publicPem = provider.key.publicKey.export({ format: 'pem', type: 'spki' });
+      const token = forgeToken(
+        { alg: 'HS256', typ: 'JWT', kid: provider.key.kid },
+        {
+          sub: 'mallory',
+          realm_access: { roles: ['admin'] },
+          iss: TEST_ISSUER,
+          aud: TEST_AUDIENCE,
+          exp: Math.floor(Date.now() / 1000) + 60,
+        },
+        hmacSha256(publicPem),
+      );
+      await expectInvalidToken(await app.get('/admin', token));
+    });
+
+    it('refuses HS256 signed with a guessed secret', async () => {
+      const token = forgeToken(
+        { alg: 'HS256', typ: 'JWT', kid: provider.key.kid },
+        { sub: 'mallory', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
+        hmacSha256('secret'),
+      );
+      await expectInvalidToken(await app.get('/me', token));
+    });
+
+    it('refuses a token whose payload was altered after signing', async () => {
+      const [header, payload, signature] = provider.sign({ roles: ['customer'] }).split('.');
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
+      const altered = Buffer.from(JSON.stringify({ ...claims, realm_access: { roles: ['admin'] } })).toString(
+        'base64url',
+      );
+      const detail = await expectInvalidToken(await app.get('/admin', `${header}.${altered}.${signature}`));
+      expect(detail).to.equal('the token signature does not verify');
+    });
+
+    it('refuses a token signed by a key the issuer does not publish under that kid', async () => {
+      const token = provider.sign({ key: newSigningKey(provider.key.kid) });
+      await expectInvalidToken(await app.get('/me', token));
+    });
+
+    it('refuses a token expired beyond the clock tolerance', async () => {
+      const detail = await expectInvalidToken(await app.get('/me', provider.sign({ expiresIn: -10 })));
+      expect(detail).to.equal('the token has expired');
+    });
+
+    it('refuses a token from another issuer', async () => {
+      const token = provider.sign({ issuer: 'https://evil.example/realms/shop' });
+      expect(await expectInvalidToken(await app.get('/me', token))).to.equal(
+        'the token is from another issuer',
+      );
+    });
+
+    it('refuses a token for another audience', async () => {
+      const token = provider.sign({ audience: 'another-api' });
+      expect(await expectInvalidToken(await app.get('/me', token))).to.equal(
+        'the token is for another audience',
+      );
+    });
+
+    it('refuses a token without a kid', async () => {
+      const token = forgeToken({ alg: 'RS256', typ: 'JWT' }, { sub: 'mallory' }, () => 'c2ln');
+      await expectInvalidToken(await app.get('/me', token));
+    });
+  });
+
+  describe('with roles', () => {
+    it('answers 403 to a customer on an admin route', async () => {
+      const response = await app.get('/admin', provider.sign({ roles: ['customer'] }));
+      expect(response.status).to.equal(403);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    });
+
+    it('lets an admin through', async () => {
+      const response = await app.get('/admin', provider.sign({ sub: 'root', roles: ['admin'] }));
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({ admin: 'root' });
+    });
+
+    it('answers 401, not 403, to an admin route without a token', async () => {
+      expect((await app.get('/admin')).status).to.equal(401);
+    });
+  });
+});
+
+describe('Bearer authentication across key rotations', () => {
+  let provider: TestIdentityProvider;
+  const apps: RunningApp[] = [];
+
+  beforeEach(async () => {
+    provider = await TestIdentityProvider.start();
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) app.close();
+    await provider.stop();
+  });
+
+  async function appWith(options: { cooldownMs: number; maxWaitMs: number }): Promise<RunningApp> {
+    const app = await startApp(new JwksKeySet({ jwksUri: provider.jwksUri, ...options }));
+    apps.push(app);
+    return app;
+  }
+
+  describe('when the issuer rotates its key', () => {
+    it('accepts tokens signed with the new key and refuses the retired one', async () => {
+      const app = await appWith({ cooldownMs: 200, maxWaitMs: 2_000 });
+      expect((await app.get('/me', provider.sign())).status).to.equal(200);
+
+      const rotated = newSigningKey();
+      provider.publish(rotated);
+      expect((await app.get('/me', provider.sign({ key: rotated }))).status).to.equal(200);
+      await expectInvalidToken(await app.get('/me', provider.sign()));
+    });
+  });
+
+  describe('under a flood of tokens with unknown kids', () => {
+    it('fetches the JWKS at most twice, then accepts a key rotated in right after, first try', async () => {
+      const app = await appWith({ cooldownMs: 200, maxWaitMs: 2_000 });
+      expect((await app.get('/me', provider.sign())).status).to.equal(200);
+      const beforeFlood = provider.fetches;
+
+      const flood = await Promise.all(
+        Array.from({ length: 20 }, () => app.get('/me', provider.sign({ kid: randomUUID() }))),
+      );
+      expect(flood.map((response) => response.status)).to.deep.equal(Array(20).fill(401));
+      expect(provider.fetches - beforeFlood).to.be.at.most(2);
+
+      const rotated = newSigningKey();
+      provider.publish(provider.key, rotated);
+      const afterFlood = provider.fetches;
+      expect((await app.get('/me', provider.sign({ key: rotated }))).status).to.equal(200);
+      expect(provider.fetches - afterFlood).to.equal(1);
+    });
+
+    it('with a long cooldown, answers 20 unknown kids in a row without fetching again', async () => {
+      const app = await appWith({ cooldownMs: 10_000, maxWaitMs: 20 });
+      expect((await app.get('/me', provider.sign())).status).to.equal(200);
+      const beforeFlood = provider.fetches;
+
+      for (let i = 0; i < 20; i += 1) {
+        await expectInvalidToken(await app.get('/me', provider.sign({ kid: randomUUID() })));
+      }
+      expect(provider.fetches).to.equal(beforeFlood);
+    });
+
+    it('when a request cannot wait, still picks up a rotated key once the cooldown ends', async () => {
+      const app = await appWith({ cooldownMs: 300, maxWaitMs: 0 });
+      expect((await app.get('/me', provider.sign())).status).to.equal(200);
+      const rotated = newSigningKey();
+      provider.publish(provider.key, rotated);
+      const token = provider.sign({ key: rotated });
+
+      let status = (await app.get('/me', token)).status;
+      await waitFor(
+        async () => {
+          status = (await app.get('/me', token)).status;
+          return status === 200;
+        },
+        3_000,
+        () => `still ${status} after ${provider.fetches} JWKS fetches`,
+      );
+      expect(provider.fetches).to.be.at.most(3);
+    });
+  });
+
+  describe('when the JWKS cannot be fetched', () => {
+    it('answers 503 with Retry-After instead of a misleading 401', async () => {
+      await provider.stop();
+      const app = await appWith({ cooldownMs: 200, maxWaitMs: 2_000 });
+      const response = await app.get('/me', provider.sign());
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      provider = await TestIdentityProvider.start();
+    });
+  });
+});
