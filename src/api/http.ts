@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validate, type ValidationError as FieldFailure } from 'class-validator';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -49,14 +49,18 @@ export async function validBody<T extends object>(dto: new () => T, body: unknow
   }
   const instance = plainToInstance(dto, body);
   const failures = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (failures.length > 0) {
-    const errors = failures.map((failure) => ({
-      field: failure.property,
-      message: Object.values(failure.constraints ?? {}).join('; ') || 'is invalid',
-    }));
-    throw problem(400, 'the request body is invalid', errors);
-  }
+  if (failures.length > 0) throw problem(400, 'the request body is invalid', fieldErrors(failures));
   return instance;
+}
+
+/** Nested objects' failures are named by their path, e.g. `shippingAddress.country`. */
+function fieldErrors(failures: FieldFailure[], prefix = ''): { field: string; message: string }[] {
+  return failures.flatMap((failure) => {
+    const field = `${prefix}${failure.property}`;
+    const own = Object.values(failure.constraints ?? {});
+    const nested = fieldErrors(failure.children ?? [], `${field}.`);
+    return [...(own.length > 0 ? [{ field, message: own.join('; ') }] : []), ...nested];
+  });
 }
 
 /** `If-Match: "3"` -> 3; absent -> undefined; anything else is a 400. */

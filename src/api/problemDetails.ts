@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { NotFound, OrderRuleViolation, RuleViolation, ValidationError } from '../domain/shared/errors.js';
 import { WrongExpectedVersion } from '../eventstore/errors.js';
 import { RevisionMismatch } from '../commands/commandHandler.js';
+import { IdempotencyKeyReused } from '../commands/order/placeOrder.js';
 
 export interface FieldError {
   field: string;
@@ -47,6 +48,8 @@ export function toProblem(error: unknown): HttpProblem {
     });
   }
   if (error instanceof NotFound) return new HttpProblem(404, TITLES[404] as string, error.message);
+  if (error instanceof IdempotencyKeyReused)
+    return new HttpProblem(422, TITLES[422] as string, error.message);
   if (error instanceof OrderRuleViolation) return new HttpProblem(422, TITLES[422] as string, error.message);
   if (error instanceof RuleViolation) return new HttpProblem(409, TITLES[409] as string, error.message);
   if (error instanceof RevisionMismatch) {

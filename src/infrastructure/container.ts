@@ -13,6 +13,15 @@ import { migrate } from './postgres/migrate.js';
 import { PostgresEventStore } from './eventstore/postgresEventStore.js';
 import { EventStoreDbEventStore } from './eventstore/eventStoreDbEventStore.js';
 import { createMetrics } from './metrics.js';
+import { createIdentity, type Identity } from './identity/identity.js';
+import { PersonalDataVault } from './personalData/personalDataVault.js';
+import { EventCodec } from './personalData/eventCodec.js';
+import type { CommandBus } from '../commands/commandHandler.js';
+import { authentication } from '../api/auth/authenticate.js';
+import { devIssuerRoutes } from '../api/auth/devIssuer.routes.js';
+import { catalogRoutes } from '../api/catalog/catalog.routes.js';
+import { cartRoutes } from '../api/cart/cart.routes.js';
+import { orderRoutes } from '../api/orders/orders.routes.js';
 
 interface Database {
   connectionString: string;
@@ -27,7 +36,12 @@ export const TOKENS = {
   Pool: Symbol('Pool'),
   EventStore: Symbol('EventStore'),
   Metrics: Symbol('Metrics'),
+  Identity: Symbol('Identity'),
+  CommandBus: Symbol('CommandBus'),
+  Clock: Symbol('Clock'),
 } as const;
+
+export type Clock = () => Date;
 
 /** The one composition root: what runs in each profile is decided here, from the configuration. */
 export function createContainer(config: Config, logger: Logger): Container {
@@ -56,6 +70,12 @@ export function createContainer(config: Config, logger: Logger): Container {
       logger,
     });
   });
+  container.bind<Identity>(TOKENS.Identity).toDynamicValue(() => createIdentity(config));
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(() => new Date());
+  container.bind<CommandBus>(TOKENS.CommandBus).toDynamicValue(async (context) => {
+    const vault = new PersonalDataVault(await context.getAsync<pg.Pool>(TOKENS.Pool));
+    return new EventCodec(await context.getAsync<EventStore>(TOKENS.EventStore), vault).commandBus();
+  });
   container
     .bind<MetricsEndpoint>(TOKENS.Metrics)
     .toDynamicValue(async (context) => createMetrics(await context.getAsync<EventStore>(TOKENS.EventStore)));
@@ -73,12 +93,30 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const database = await container.getAsync<Database>(TOKENS.Database);
   const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
   const eventStore = await container.getAsync<EventStore>(TOKENS.EventStore);
+  const identity = await container.getAsync<Identity>(TOKENS.Identity);
+  const bus = await container.getAsync<CommandBus>(TOKENS.CommandBus);
+  const now = container.get<Clock>(TOKENS.Clock);
+  const { requireRole } = authentication(identity);
   const app = createApp({
     logger,
     metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
       { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },
+    ],
+    routers: [
+      ...(identity.devIssuer ? [devIssuerRoutes(identity.devIssuer)] : []),
+      catalogRoutes({ bus, adminOnly: requireRole('admin'), now }),
+      cartRoutes({ bus, customersOnly: requireRole('customer'), cartTtlMs: config.CART_TTL_MS, now }),
+      orderRoutes({
+        bus,
+        customersOnly: requireRole('customer'),
+        adminOnly: requireRole('admin'),
+        customersAndAdmins: requireRole('customer', 'admin'),
+        cartTtlMs: config.CART_TTL_MS,
+        orderTimeoutMs: config.ORDER_TIMEOUT_MS,
+        now,
+      }),
     ],
   });
   const server: Server = app.listen(config.PORT, '0.0.0.0');

@@ -16,6 +16,19 @@ export interface PostgresBus {
 /** The command bus the shop runs on, over a fresh database of the test server. */
 export async function openPostgresBus(): Promise<PostgresBus> {
   const database = await createTestDatabase();
+  const opened = openBusOn(database.connectionString);
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A second writer on a running shop's database: what the saga or another instance would be. */
+export function openBusOn(connectionString: string): PostgresBus {
+  const database = { connectionString };
   const pool = createPool(database.connectionString, silentLogger);
   const store = new PostgresEventStore({
     pool,
@@ -30,7 +43,6 @@ export async function openPostgresBus(): Promise<PostgresBus> {
     close: async () => {
       await store.close();
       await pool.end();
-      await database.drop();
     },
   };
 }

@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { loadConfig } from '../../src/infrastructure/config.js';
+import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from './testDatabase.js';
+
+export type Role = 'customer' | 'admin' | 'analyst' | 'auditor';
+
+export interface CallOptions {
+  method?: string;
+  /** Sent as JSON unless it is already a string. */
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestShop {
+  base: string;
+  connectionString: string;
+  call(path: string, options?: CallOptions): Promise<Response>;
+  /** A token from the shop's development issuer, validated like any other. */
+  tokenFor(sub: string, roles: readonly Role[]): Promise<string>;
+  /** How many events the store holds: to show that a refused request wrote nothing. */
+  eventCount(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The whole shop, as `npm start` wires it, on a fresh database and data dir, on a free port. */
+export async function startTestShop(env: Record<string, string> = {}): Promise<TestShop> {
+  const database: TestDatabase = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-http-'));
+  let shop: RunningShop;
+  try {
+    shop = await startShop(
+      loadConfig({
+        NODE_ENV: 'test',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.connectionString,
+        LOG_LEVEL: 'silent',
+        ...env,
+      }),
+      silentLogger,
+    );
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const base = `http://127.0.0.1:${shop.port}`;
+
+  const call = (pathname: string, options: CallOptions = {}): Promise<Response> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    return fetch(`${base}${pathname}`, {
+      method: options.method ?? 'GET',
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+  };
+
+  return {
+    base,
+    connectionString: database.connectionString,
+    call,
+    tokenFor: async (sub, roles) => {
+      const response = await call('/dev/token', { method: 'POST', body: { sub, roles } });
+      expect(response.status, 'the development issuer answers').to.equal(200);
+      return ((await response.json()) as { access_token: string }).access_token;
+    },
+    eventCount: async () => {
+      const client = new pg.Client({ connectionString: database.connectionString });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM es_events');
+        return Number(rows[0]?.count);
+      } finally {
+        await client.end();
+      }
+    },
+    stop: async () => {
+      await shop.stop();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asserts an RFC 9457 answer with this status and returns its body. */
+export async function expectProblem(response: Response, status: number): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  expect(response.status, text).to.equal(status);
+  expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+  const problem = JSON.parse(text) as Record<string, unknown>;
+  expect(problem).to.include({ status });
+  return problem;
+}
+
+/** The field names a 400 problem lists. */
+export const fieldsOf = (problem: Record<string, unknown>): string[] =>
+  ((problem.errors ?? []) as { field: string }[]).map((error) => error.field);
