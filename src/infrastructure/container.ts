@@ -22,6 +22,8 @@ import { devIssuerRoutes } from '../api/auth/devIssuer.routes.js';
 import { catalogRoutes } from '../api/catalog/catalog.routes.js';
 import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
+import { runCheckoutCompleter } from '../commands/order/checkoutCompleter.js';
+import { PostgresCheckpoints } from './postgres/checkpoints.js';
 
 interface Database {
   connectionString: string;
@@ -37,6 +39,7 @@ export const TOKENS = {
   EventStore: Symbol('EventStore'),
   Metrics: Symbol('Metrics'),
   Identity: Symbol('Identity'),
+  EventCodec: Symbol('EventCodec'),
   CommandBus: Symbol('CommandBus'),
   Clock: Symbol('Clock'),
 } as const;
@@ -72,10 +75,13 @@ export function createContainer(config: Config, logger: Logger): Container {
   });
   container.bind<Identity>(TOKENS.Identity).toDynamicValue(() => createIdentity(config));
   container.bind<Clock>(TOKENS.Clock).toConstantValue(() => new Date());
-  container.bind<CommandBus>(TOKENS.CommandBus).toDynamicValue(async (context) => {
+  container.bind<EventCodec>(TOKENS.EventCodec).toDynamicValue(async (context) => {
     const vault = new PersonalDataVault(await context.getAsync<pg.Pool>(TOKENS.Pool));
-    return new EventCodec(await context.getAsync<EventStore>(TOKENS.EventStore), vault).commandBus();
+    return new EventCodec(await context.getAsync<EventStore>(TOKENS.EventStore), vault);
   });
+  container
+    .bind<CommandBus>(TOKENS.CommandBus)
+    .toDynamicValue(async (context) => (await context.getAsync<EventCodec>(TOKENS.EventCodec)).commandBus());
   container
     .bind<MetricsEndpoint>(TOKENS.Metrics)
     .toDynamicValue(async (context) => createMetrics(await context.getAsync<EventStore>(TOKENS.EventStore)));
@@ -119,6 +125,16 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       }),
     ],
   });
+  const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
+  const background = new AbortController();
+  const completer = runCheckoutCompleter({
+    bus,
+    subscribe: (options) => codec.subscribeToAll(options),
+    checkpoints: new PostgresCheckpoints(pool),
+    orderTimeoutMs: config.ORDER_TIMEOUT_MS,
+    logger,
+    signal: background.signal,
+  });
   const server: Server = app.listen(config.PORT, '0.0.0.0');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -128,6 +144,8 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     stop: async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      background.abort();
+      await completer;
       await eventStore.close();
       await pool.end();
       await database.stop();

@@ -23,6 +23,8 @@ export interface TestShop {
   call(path: string, options?: CallOptions): Promise<Response>;
   /** A token from the shop's development issuer, validated like any other. */
   tokenFor(sub: string, roles: readonly Role[]): Promise<string>;
+  /** Stops the shop and starts a new one on the same database, data dir and port. */
+  restart(): Promise<void>;
   /** How many events the store holds: to show that a refused request wrote nothing. */
   eventCount(): Promise<number>;
   stop(): Promise<void>;
@@ -32,12 +34,11 @@ export interface TestShop {
 export async function startTestShop(env: Record<string, string> = {}): Promise<TestShop> {
   const database: TestDatabase = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-http-'));
-  let shop: RunningShop;
-  try {
-    shop = await startShop(
+  const boot = (port: string): Promise<RunningShop> =>
+    startShop(
       loadConfig({
         NODE_ENV: 'test',
-        PORT: '0',
+        PORT: port,
         DATA_DIR: dataDir,
         DATABASE_URL: database.connectionString,
         LOG_LEVEL: 'silent',
@@ -45,6 +46,9 @@ export async function startTestShop(env: Record<string, string> = {}): Promise<T
       }),
       silentLogger,
     );
+  let shop: RunningShop;
+  try {
+    shop = await boot('0');
   } catch (error) {
     await database.drop();
     throw error;
@@ -74,6 +78,10 @@ export async function startTestShop(env: Record<string, string> = {}): Promise<T
       const response = await call('/dev/token', { method: 'POST', body: { sub, roles } });
       expect(response.status, 'the development issuer answers').to.equal(200);
       return ((await response.json()) as { access_token: string }).access_token;
+    },
+    restart: async () => {
+      await shop.stop();
+      shop = await boot(String(shop.port));
     },
     eventCount: async () => {
       const client = new pg.Client({ connectionString: database.connectionString });

@@ -1,6 +1,12 @@
 import type { DomainEvent } from '../../domain/shared/decider.js';
 import { PERSONAL_DATA } from '../../domain/personalData.js';
-import type { EventStore, JsonObject, JsonValue, RecordedEvent } from '../../eventstore/eventStore.js';
+import type {
+  EventStore,
+  JsonObject,
+  JsonValue,
+  RecordedEvent,
+  SubscribeToAllOptions,
+} from '../../eventstore/eventStore.js';
 import type { CommandBus } from '../../commands/commandHandler.js';
 import { isSealed, type PersonalDataVault } from './personalDataVault.js';
 
@@ -43,6 +49,11 @@ export class EventCodec {
   async readStream(streamId: string): Promise<RecordedEvent[]> {
     const stored = await this.store.readStream(streamId);
     return Promise.all(stored.map((event) => this.reveal(event)));
+  }
+
+  /** The store's subscription, with personal data opened like every other read. */
+  async *subscribeToAll(options: SubscribeToAllOptions): AsyncGenerator<RecordedEvent> {
+    for await (const event of this.store.subscribeToAll(options)) yield await this.reveal(event);
   }
 
   commandBus(): CommandBus {
