@@ -11,7 +11,10 @@ export interface JsonWebKeySet {
 export type JwksSource = { jwksUri: string } | { fetcher: () => Promise<JsonWebKeySet> };
 
 export type JwksKeySetOptions = JwksSource & {
-  /** Least time between two fetches, however many unknown kids arrive. Default 10 s. */
+  /**
+   * Least time between two fetches, however many unknown kids arrive. Default 2 s: no more than the
+   * default wait, so a token signed with a newly rotated key is never refused, only held up to 2 s.
+   */
   cooldownMs?: number;
   /** How long a request with an unknown kid may wait for the cooldown to let the next fetch start. Default 2 s. */
   maxWaitMs?: number;
@@ -45,7 +48,7 @@ export class JwksKeySet implements KeySet {
   private pending: Refresh | undefined;
 
   constructor(options: JwksKeySetOptions) {
-    this.cooldownMs = options.cooldownMs ?? 10_000;
+    this.cooldownMs = options.cooldownMs ?? 2_000;
     this.maxWaitMs = options.maxWaitMs ?? 2_000;
     const common = { cache: false, rateLimit: false, timeout: options.timeoutMs ?? 5_000 };
     this.client =
