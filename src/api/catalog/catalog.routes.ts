@@ -134,7 +134,6 @@ export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Rou
       { type: 'CreateCategory', categoryId, name: body.name, now: now().toISOString() },
       commandContext(request),
     );
-    response.setHeader('Location', `/api/v1/categories/${categoryId}`);
     answerCommand(response, handled, 201, { id: categoryId });
   });
 
