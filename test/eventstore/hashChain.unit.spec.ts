@@ -16,6 +16,15 @@ describe('The hash chain', () => {
       expect(canonicalJson([2, 1])).not.to.equal(canonicalJson([1, 2]));
     });
 
+    it('sorts keys that look like numbers as text, as JSON.parse gives them back', () => {
+      expect(canonicalJson({ '10': 'b', '9': 'c', a: 'd' })).to.equal('{"10":"b","9":"c","a":"d"}');
+    });
+
+    it('writes numbers, booleans and null as JSON does', () => {
+      const value = { n: [0, -0, 1.5, -2e-7, 1e21, 123456789012], t: true, f: false, z: null };
+      expect(canonicalJson(value)).to.equal(JSON.stringify({ f: false, n: value.n, t: true, z: null }));
+    });
+
     it('escapes strings as JSON does', () => {
       expect(canonicalJson({ 'quote"key': 'line\nbreak ✓' })).to.equal('{"quote\\"key":"line\\nbreak ✓"}');
     });
