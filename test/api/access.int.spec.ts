@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { expectProblem, type Role, startTestShop, type TestShop } from '../support/shop.js';
+
+const someId = randomUUID();
+
+/** Every protected route of the API, with the roles that may call it. */
+const protectedRoutes: { method: string; path: string; roles: Role[] }[] = [
+  { method: 'POST', path: '/api/v1/categories', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/products', roles: ['admin'] },
+  { method: 'PATCH', path: `/api/v1/products/${someId}`, roles: ['admin'] },
+  { method: 'POST', path: `/api/v1/inventory/${someId}/restock`, roles: ['admin'] },
+  { method: 'GET', path: `/api/v1/inventory/${someId}`, roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/cart', roles: ['customer'] },
+  { method: 'POST', path: '/api/v1/cart/items', roles: ['customer'] },
+  { method: 'PUT', path: `/api/v1/cart/items/${someId}`, roles: ['customer'] },
+  { method: 'DELETE', path: `/api/v1/cart/items/${someId}`, roles: ['customer'] },
+  { method: 'DELETE', path: '/api/v1/cart', roles: ['customer'] },
+  { method: 'POST', path: '/api/v1/orders', roles: ['customer'] },
+  { method: 'GET', path: `/api/v1/orders/${someId}`, roles: ['customer', 'admin'] },
+  { method: 'POST', path: `/api/v1/orders/${someId}/cancel`, roles: ['customer', 'admin'] },
+  { method: 'POST', path: `/api/v1/orders/${someId}/ship`, roles: ['admin'] },
+  { method: 'POST', path: `/api/v1/orders/${someId}/deliver`, roles: ['admin'] },
+];
+
+const everyRole: Role[] = ['customer', 'admin', 'analyst', 'auditor'];
+
+/** An empty JSON body where the method takes one. */
+const bodyFor = (method: string): { body?: object } => (method === 'GET' ? {} : { body: {} });
+
+describe('Access to every protected route', () => {
+  let shop: TestShop;
+  const tokens = new Map<Role, string>();
+
+  before(async () => {
+    shop = await startTestShop();
+    for (const role of everyRole) tokens.set(role, await shop.tokenFor(`${role}-${randomUUID()}`, [role]));
+  });
+
+  after(async () => {
+    await shop.stop();
+  });
+
+  it('answers 401 with a Bearer challenge to a request without a token, and writes nothing', async () => {
+    for (const { method, path } of protectedRoutes) {
+      const response = await shop.call(path, { method, ...bodyFor(method) });
+      await expectProblem(response, 401);
+      expect(response.headers.get('www-authenticate'), `${method} ${path}`).to.match(/^Bearer realm="shop"/);
+    }
+    expect(await shop.eventCount()).to.equal(0);
+  });
+
+  it('answers 401 to a garbage token', async () => {
+    for (const { method, path } of protectedRoutes) {
+      await expectProblem(await shop.call(path, { method, ...bodyFor(method), token: 'garbage' }), 401);
+    }
+  });
+
+  it('answers 403 to every role the route does not admit, and writes nothing', async () => {
+    for (const { method, path, roles } of protectedRoutes) {
+      for (const role of everyRole.filter((candidate) => !roles.includes(candidate))) {
+        const response = await shop.call(path, {
+          method,
+          ...bodyFor(method),
+          token: tokens.get(role) as string,
+        });
+        const problem = await expectProblem(response, 403);
+        expect(problem.detail, `${role} on ${method} ${path}`).to.match(/requires the role/);
+      }
+    }
+    expect(await shop.eventCount()).to.equal(0);
+  });
+
+  it('lets each admitted role past authentication', async () => {
+    for (const { method, path, roles } of protectedRoutes) {
+      for (const role of roles) {
+        const response = await shop.call(path, {
+          method,
+          ...bodyFor(method),
+          token: tokens.get(role) as string,
+        });
+        expect([401, 403], `${role} on ${method} ${path}`).not.to.include(response.status);
+      }
+    }
+  });
+});
