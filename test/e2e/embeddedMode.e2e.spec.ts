@@ -18,10 +18,10 @@ interface RunningProcess {
   output: () => string;
 }
 
-/** `npm start`, as a newcomer runs it: the shop's own entry point in a process of its own. */
+/** `npm start`, as a newcomer runs it; signals go to npm, which must pass them on to the shop. */
 function startShopProcess(env: Record<string, string>): RunningProcess {
   const { TEST_DATABASE_URL: _ignored, DATABASE_URL: _external, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn('npm', ['start', '--silent'], {
     env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
