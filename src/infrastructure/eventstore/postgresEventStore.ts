@@ -176,25 +176,30 @@ class AppendBatcher {
 
   private async writeQueued(): Promise<void> {
     this.writing = true;
-    while (this.queue.length > 0) {
-      // Writers whose appends just completed queue their next one in the promise callbacks that
-      // follow; one turn of the event loop lets them join this batch. Without it, batches alternate
-      // between those who waited and those who were just answered (1 and 7 of 8 writers).
-      await new Promise((resolve) => setImmediate(resolve));
+    let answered = 0;
+    for (;;) {
+      // Writers whose appends were just answered queue their next one in the promise callbacks that
+      // follow; one turn of the event loop lets them join the next batch. Without it, batches
+      // alternate between those who waited and those just answered (1 and 7 of 8 writers). A lone
+      // writer with nobody waiting has no one to gather.
+      if (answered > 1 || (answered === 1 && this.queue.length > 0)) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (this.queue.length === 0) break;
       const batch = this.takeBatch();
-      const outcomes = appendBatch(
-        this.pool,
-        batch.map(({ request }) => request),
-        new Date(),
-      );
       try {
-        const written = await outcomes;
+        const written = await appendBatch(
+          this.pool,
+          batch.map(({ request }) => request),
+          new Date(),
+        );
         batch.forEach((queued, index) => queued.settle(Promise.resolve(written[index] as AppendOutcome)));
       } catch (error) {
         if (batch.length === 1) (batch[0] as QueuedAppend).settle(this.asOutcome(error));
         // One failure undid the whole batch: each append gets its own transaction and its own answer.
         else for (const queued of batch) queued.settle(this.writeAlone(queued.request));
       }
+      answered = batch.length;
     }
     this.writing = false;
   }
