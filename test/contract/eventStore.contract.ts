@@ -299,6 +299,7 @@ export function eventStoreContract(createSubject: SubjectFactory): void {
       const streamId = freshStream();
       const event = testEvent('ItemAdded', {
         text: 'naïve café ✓ 𝄞',
+        escaped: 'a "quote", a back\\slash, a\nnew line, a\ttab, \u2028 and }],{"',
         nested: { list: [1, 2.5, -0.125, null, true], empty: {} },
         big: 9007199254740991,
       });

@@ -100,8 +100,16 @@ export async function appendBatch(
   recordedAt: Date,
 ): Promise<AppendOutcome[]> {
   const recordedAtText = recordedAt.toISOString();
-  const events = requests.flatMap(({ streamId, events: appended, expectedRevision }) =>
-    appended.map((event, index) => ({ event, streamId, revision: expectedRevision + 1 + index })),
+  // Canonical texts are JSON objects, so joined with commas they make a JSON array as they are.
+  const canonicalEvents = requests.flatMap(({ streamId, events, expectedRevision }) =>
+    events.map((event, index) =>
+      canonicalEvent({
+        ...event,
+        streamId,
+        revision: expectedRevision + 1 + index,
+        recordedAt: recordedAtText,
+      }),
+    ),
   );
   const result = await db.query<{
     last_position: string | null;
@@ -111,19 +119,13 @@ export async function appendBatch(
     // Named, so each connection parses and plans it once.
     name: 'es_append',
     text: `SELECT last_position::text, last_revision::text, actual_revision::text
-             FROM es_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+             FROM es_append($1, $2, $3, $4, $5, $6)`,
     values: [
       requests.map((request) => request.streamId),
       requests.map((request) => validateStreamId(request.streamId)),
       requests.map((request) => request.expectedRevision),
       requests.map((request) => request.events.length),
-      events.map(({ event }) => event.id),
-      events.map(({ event }) => event.type),
-      events.map(({ event }) => JSON.stringify(event.data)),
-      events.map(({ event }) => JSON.stringify(event.metadata)),
-      events.map(({ event, streamId, revision }) =>
-        canonicalEvent({ ...event, streamId, revision, recordedAt: recordedAtText }),
-      ),
+      `[${canonicalEvents.join(',')}]`,
       recordedAtText,
     ],
   });
