@@ -2,7 +2,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes.js';
-import { jsonBodies, requestIds } from './http.js';
+import { jsonBodies, requestIds, withoutRevalidation } from './http.js';
 import { HttpProblem, problemHandler } from './problemDetails.js';
 
 export interface MetricsEndpoint {
@@ -16,14 +16,23 @@ export interface AppDependencies {
   metrics: MetricsEndpoint;
   /** The API's own routes, each already carrying the authentication it needs. */
   routers?: readonly Router[];
+  /** Whether an error means a dependency cannot be reached (503 with Retry-After), not a bug. */
+  isDependencyDown?: (error: unknown) => boolean;
 }
 
-export function createApp({ logger, readinessChecks, metrics, routers = [] }: AppDependencies): Express {
+export function createApp({
+  logger,
+  readinessChecks,
+  metrics,
+  routers = [],
+  isDependencyDown = () => false,
+}: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(helmet());
   app.use(requestIds());
+  app.use(withoutRevalidation());
   app.use(healthRoutes(readinessChecks, logger));
   app.get('/metrics', async (_request, response) => {
     response.type(metrics.contentType).send(await metrics.render());
@@ -33,6 +42,6 @@ export function createApp({ logger, readinessChecks, metrics, routers = [] }: Ap
   app.use((request, _response, next) => {
     next(new HttpProblem(404, 'Not Found', `no resource at ${request.method} ${request.path}`));
   });
-  app.use(problemHandler(logger));
+  app.use(problemHandler(logger, isDependencyDown));
   return app;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError as FieldFailure } from 'class-validator';
+import { validate, ValidateIf, type ValidationError as FieldFailure } from 'class-validator';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -37,6 +37,25 @@ export function jsonBodies(): RequestHandler[] {
     next();
   };
   return [refuseOtherTypes, express.json({ limit: '100kb', strict: true })];
+}
+
+/**
+ * A field that may be left out, but not sent as null: class-validator's IsOptional skips the checks
+ * for null too, and a null would then reach the domain as if it were a value.
+ */
+export const Omittable = (): PropertyDecorator => ValidateIf((_body, value: unknown) => value !== undefined);
+
+/**
+ * The shop answers no conditional GET with 304: an ETag is the revision of the one aggregate a
+ * write may name in If-Match, while a representation can also show other streams (a product its
+ * stock, an order its payment), which change without changing that revision.
+ */
+export function withoutRevalidation(): RequestHandler {
+  return (request, _response, next) => {
+    delete request.headers['if-none-match'];
+    delete request.headers['if-modified-since'];
+    next();
+  };
 }
 
 /**
@@ -80,7 +99,8 @@ export function answerCommand(
   body?: unknown,
 ): void {
   response.setHeader('ETag', `"${result.revision}"`);
-  if (result.position !== undefined) response.setHeader('X-Event-Position', String(result.position));
+  // No position: the command changed nothing and its stream has no events, so there is nothing to wait for.
+  response.setHeader('X-Event-Position', String(result.position ?? 0));
   if (body === undefined) response.status(status).end();
   else response.status(status).json(body);
 }

@@ -39,8 +39,14 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** The one table from domain and store errors to HTTP; anything else is a 500 that says nothing. */
-export function toProblem(error: unknown): HttpProblem {
+/** How long a client should wait before trying again while a dependency is down. */
+const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * The one table from domain and store errors to HTTP; anything else is a 500 that says nothing.
+ * `isDependencyDown` tells an unreachable database or store (503) from a bug.
+ */
+export function toProblem(error: unknown, isDependencyDown: (error: unknown) => boolean): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof ValidationError) {
     return new HttpProblem(400, TITLES[400] as string, error.message, {
@@ -66,11 +72,32 @@ export function toProblem(error: unknown): HttpProblem {
       'the resource was changed by another request; read it and try again',
     );
   }
-  const status = (error as { status?: unknown; type?: unknown }).status;
+  if (isDependencyDown(error)) {
+    return new HttpProblem(503, TITLES[503] as string, 'a service the shop depends on does not answer', {
+      headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+    });
+  }
+  // Errors of express's body parser (a 4xx marked `expose`) and router (a URIError for a path that
+  // does not decode) are about the request, and their messages are written for its sender.
+  const { status, type, expose, message } = error as {
+    status?: unknown;
+    type?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
   if (status === 413)
     return new HttpProblem(413, TITLES[413] as string, 'the request body is larger than 100 kB');
-  if (status === 400 && (error as { type?: unknown }).type === 'entity.parse.failed') {
+  if (status === 400 && type === 'entity.parse.failed') {
     return new HttpProblem(400, TITLES[400] as string, 'the request body is not valid JSON');
+  }
+  if (
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    (expose === true || error instanceof URIError) &&
+    typeof message === 'string'
+  ) {
+    return new HttpProblem(status, problemStatusTitle(status), message);
   }
   return new HttpProblem(500, TITLES[500] as string, 'an unexpected error occurred');
 }
@@ -96,9 +123,12 @@ export function problemStatusTitle(status: number): string {
   return TITLES[status] ?? 'Error';
 }
 
-export function problemHandler(logger: Logger): ErrorRequestHandler {
+export function problemHandler(
+  logger: Logger,
+  isDependencyDown: (error: unknown) => boolean,
+): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
-    const problem = toProblem(error);
+    const problem = toProblem(error, isDependencyDown);
     if (problem.status >= 500) logger.error({ err: error, url: request.originalUrl }, 'request failed');
     sendProblem(response, problem, request.originalUrl);
   };

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { createApp, type MetricsEndpoint } from '../api/app.js';
 import type { Config } from './config.js';
-import { createPool, postgresConnectionConfig } from './postgres/database.js';
+import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './postgres/database.js';
 import { startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
 import { migrate } from './postgres/migrate.js';
 import { PostgresEventStore } from './eventstore/postgresEventStore.js';
@@ -105,6 +105,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const { requireRole } = authentication(identity);
   const app = createApp({
     logger,
+    isDependencyDown: isPostgresUnavailable,
     metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/infrastructure/config.js';
 import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
@@ -51,6 +52,13 @@ describe('Operations endpoints', () => {
         status: 'down',
         checks: { eventStore: 'down', readModels: 'down' },
       });
+    });
+
+    it('answers API requests 503 with Retry-After, not 500', async () => {
+      const response = await fetch(`${base}/api/v1/products/${randomUUID()}`);
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
     });
   });
 });

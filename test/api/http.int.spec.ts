@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -19,6 +19,8 @@ class EchoDto {
   quantity!: number;
 }
 
+class StoreDown extends Error {}
+
 /** An app with one command route, to test what every route inherits. */
 function testRoutes(): Router {
   const router = Router();
@@ -31,6 +33,13 @@ function testRoutes(): Router {
   });
   router.get('/boom', () => {
     throw new Error('SELECT secret FROM internals at /srv/app/src/db.ts:12');
+  });
+  router.get('/store-down', () => {
+    throw new StoreDown('connect ECONNREFUSED 10.0.0.7:5432');
+  });
+  router.get('/things/:thingId', (request, response) => {
+    response.setHeader('ETag', '"3"');
+    response.json({ thingId: request.params.thingId });
   });
   return router;
 }
@@ -45,6 +54,7 @@ describe('HTTP conventions every route inherits', () => {
       readinessChecks: [],
       metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
       routers: [testRoutes()],
+      isDependencyDown: (error) => error instanceof StoreDown,
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -132,6 +142,27 @@ describe('HTTP conventions every route inherits', () => {
       ]);
     });
 
+    it('answers JSON in a charset other than UTF-8 with 415', async () => {
+      const problem = await expectProblem(
+        await post(JSON.stringify({ name: 'pen', quantity: 1 }), {
+          'content-type': 'application/json; charset=latin1',
+        }),
+        415,
+      );
+      expect(problem.detail).to.match(/charset/);
+    });
+
+    it('answers a compressed body it cannot read with 415', async () => {
+      await expectProblem(
+        await post(JSON.stringify({ name: 'pen', quantity: 1 }), { 'content-encoding': 'br-x' }),
+        415,
+      );
+    });
+
+    it('answers a path that is not valid percent-encoding with 400', async () => {
+      await expectProblem(await fetch(`${base}/things/%E0%A4%A`), 400);
+    });
+
     it('refuses a body that is a JSON array', async () => {
       await expectProblem(await post('[1, 2]'), 400);
     });
@@ -149,6 +180,27 @@ describe('HTTP conventions every route inherits', () => {
       const response = await fetch(`${base}/boom`);
       const problem = await expectProblem(response, 500);
       expect(JSON.stringify(problem)).not.to.match(/SELECT|internals|\/srv\//);
+    });
+  });
+
+  describe('when a dependency is down', () => {
+    it('answers 503 with Retry-After, without the driver’s message', async () => {
+      const response = await fetch(`${base}/store-down`);
+      const problem = await expectProblem(response, 503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      expect(JSON.stringify(problem)).not.to.match(/ECONNREFUSED|10\.0\.0\.7/);
+    });
+  });
+
+  describe('on a conditional GET', () => {
+    it('answers the representation, never 304: an ETag is a revision for If-Match, not a cache validator', async () => {
+      // node:http, not fetch: fetch marks a request with If-None-Match no-cache, which hides a 304.
+      const request = http.get(`${base}/things/t-1`, { headers: { 'if-none-match': '"3"' } });
+      const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+      let body = '';
+      for await (const chunk of response) body += String(chunk);
+      expect(response.statusCode).to.equal(200);
+      expect(JSON.parse(body)).to.deep.equal({ thingId: 't-1' });
     });
   });
 

@@ -24,7 +24,7 @@ import {
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
 import { commandContext } from '../commandContext.js';
-import { answerCommand, ifMatch, validBody } from '../http.js';
+import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
 
 class CreateCategoryBody {
@@ -36,7 +36,7 @@ class CreateProductBody {
   @IsString()
   name!: string;
 
-  @IsOptional()
+  @Omittable()
   @IsString()
   description?: string;
 
@@ -44,15 +44,15 @@ class CreateProductBody {
   @IsDefined()
   price!: unknown;
 
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   categoryId?: string;
 
-  @IsOptional()
+  @Omittable()
   @IsString()
   imageUrl?: string;
 
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
@@ -60,7 +60,7 @@ class CreateProductBody {
 }
 
 class UpdateProductBody {
-  @IsOptional()
+  @Omittable()
   @IsString()
   name?: string;
 
@@ -69,7 +69,8 @@ class UpdateProductBody {
   @IsString()
   description?: string | null;
 
-  @IsOptional()
+  @Omittable()
+  @IsDefined()
   price?: unknown;
 
   @ValidateIf((_body, value) => value !== null)
@@ -77,7 +78,7 @@ class UpdateProductBody {
   @IsString()
   imageUrl?: string | null;
 
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   active?: boolean;
 }
@@ -213,6 +214,7 @@ export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Rou
   router.post('/api/v1/inventory/:productId/restock', ...adminOnly, async (request, response) => {
     const productId = pathId(request, 'productId', 'product');
     const body = await validBody(RestockBody, request.body);
+    const expected = ifMatch(request);
     await existingProduct(productId);
     const handled = await handle(
       bus,
@@ -220,7 +222,8 @@ export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Rou
       inventoryStreamId(productId),
       { type: 'Restock', productId, quantity: body.quantity, now: now().toISOString() },
       commandContext(request),
-      { retryOnConflict: true },
+      // Restocks add up whatever came between, so without If-Match a lost race is simply decided again.
+      expected === undefined ? { retryOnConflict: true } : { ifMatch: expected },
     );
     answerCommand(response, handled, 200, { productId, ...inventoryView(handled.state) });
   });

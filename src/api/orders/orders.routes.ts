@@ -1,6 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { Type } from 'class-transformer';
-import { Equals, IsDefined, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { Equals, IsDefined, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { type CommandBus, handle, type Handled, load } from '../../commands/commandHandler.js';
 import { placeOrder, requestHashOf } from '../../commands/order/placeOrder.js';
 import { type OrderCommand, orderDecider } from '../../domain/order/order.decide.js';
@@ -18,7 +18,7 @@ import { formatMoney } from '../../domain/shared/money.js';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { callerOf } from '../auth/authenticate.js';
 import { commandContext } from '../commandContext.js';
-import { answerCommand, ifMatch, validBody } from '../http.js';
+import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 
@@ -31,7 +31,7 @@ class ShippingAddressBody {
   @Length(1, 200)
   line1!: string;
 
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(0, 200)
   line2?: string;

@@ -5,6 +5,8 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** A session left idle inside a transaction holds back event delivery for everybody; end it. */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/** A request waiting for a connection to a server that does not answer fails instead of hanging. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export function postgresConnectionConfig(connectionString: string, applicationName: string): pg.ClientConfig {
   return {
@@ -15,7 +17,11 @@ export function postgresConnectionConfig(connectionString: string, applicationNa
 }
 
 export function createPool(connectionString: string, logger: Logger, max = 20): pg.Pool {
-  const pool = new pg.Pool({ ...postgresConnectionConfig(connectionString, 'shop'), max });
+  const pool = new pg.Pool({
+    ...postgresConnectionConfig(connectionString, 'shop'),
+    max,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   return pool;
@@ -38,4 +44,23 @@ export async function withTransaction<T>(
   } finally {
     client.release();
   }
+}
+
+/**
+ * SQLSTATE classes that say the server cannot serve now rather than that a statement was wrong:
+ * connection exceptions (08), insufficient resources (53), operator intervention such as a
+ * shutdown (57P); and 3D000, the database no longer exists.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|3D000$)/;
+/** Node's network errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ... */
+const NETWORK_ERROR_CODE = /^E[A-Z]+$/;
+/** What the driver throws, without a code, when a connection drops or cannot be had in time. */
+const DRIVER_CONNECTION_FAILURE = /^(Connection terminated|timeout exceeded when trying to connect)/;
+
+/** Whether `error` means PostgreSQL cannot be reached or cannot serve now (503), not a bug (500). */
+export function isPostgresUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return UNAVAILABLE_SQLSTATE.test(code) || NETWORK_ERROR_CODE.test(code);
+  return DRIVER_CONNECTION_FAILURE.test(error.message);
 }

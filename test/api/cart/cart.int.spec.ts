@@ -214,6 +214,15 @@ describe('The cart over HTTP', () => {
       expect(response.status).to.equal(204);
       expect(await cartOf(token)).to.include({ itemCount: 0, totalAmount: '0.00' });
     });
+
+    it('clears a cart never used with 204 and position 0, writing nothing', async () => {
+      const token = await newCustomer();
+      const eventsBefore = await shop.eventCount();
+      const response = await shop.call('/api/v1/cart', { method: 'DELETE', token });
+      expect(response.status).to.equal(204);
+      expect(response.headers.get('x-event-position')).to.equal('0');
+      expect(await shop.eventCount()).to.equal(eventsBefore);
+    });
   });
 
   describe('with a short time to live', () => {

@@ -143,6 +143,22 @@ describe('Catalog and inventory over HTTP', () => {
       }
     });
 
+    it('refuses null for fields that may only be left out, creating nothing', async () => {
+      const eventsBefore = await shop.eventCount();
+      for (const field of ['description', 'categoryId', 'imageUrl', 'initialStock']) {
+        const problem = await expectProblem(
+          await shop.call('/api/v1/products', {
+            method: 'POST',
+            token: admin,
+            body: { name: 'Cup', price: '1.00', [field]: null },
+          }),
+          400,
+        );
+        expect(fieldsOf(problem)).to.deep.equal([field]);
+      }
+      expect(await shop.eventCount()).to.equal(eventsBefore);
+    });
+
     it('answers malformed JSON 400, a form body 415 and a 200 kB body 413, creating nothing', async () => {
       const eventsBefore = await shop.eventCount();
       await expectProblem(
@@ -209,6 +225,30 @@ describe('Catalog and inventory over HTTP', () => {
         412,
       );
       expect(await product(id)).to.deep.include({ name: 'Espresso cup', price: '20.00' });
+    });
+
+    it('refuses null for the name, price and active flag, changing nothing; null clears a description', async () => {
+      const id = await createProduct({ description: 'Holds 60 ml' });
+      for (const field of ['name', 'price', 'active']) {
+        const problem = await expectProblem(
+          await shop.call(`/api/v1/products/${id}`, {
+            method: 'PATCH',
+            token: admin,
+            body: { [field]: null },
+          }),
+          400,
+        );
+        expect(fieldsOf(problem)).to.deep.equal([field]);
+      }
+      expect(await product(id)).to.deep.include({ name: 'Espresso cup', price: '12.50', active: true });
+
+      const cleared = await shop.call(`/api/v1/products/${id}`, {
+        method: 'PATCH',
+        token: admin,
+        body: { description: null },
+      });
+      expect(cleared.status).to.equal(200);
+      expect(await product(id)).to.include({ description: null });
     });
 
     it('answers 409 to deactivating a product twice', async () => {
@@ -282,6 +322,25 @@ describe('Catalog and inventory over HTTP', () => {
         }),
         404,
       );
+    });
+
+    it('restocks under If-Match, answering 412 to a stale revision and adding nothing', async () => {
+      const id = await createProduct({ initialStock: 3 });
+      const restock = (revision: string) =>
+        shop.call(`/api/v1/inventory/${id}/restock`, {
+          method: 'POST',
+          token: admin,
+          headers: { 'if-match': revision },
+          body: { quantity: 2 },
+        });
+      const current =
+        (await shop.call(`/api/v1/inventory/${id}`, { token: admin })).headers.get('etag') ?? '';
+      const accepted = await restock(current);
+      expect(accepted.status).to.equal(200);
+      expect(accepted.headers.get('etag')).to.not.equal(current);
+      await expectProblem(await restock(current), 412);
+      const read = await shop.call(`/api/v1/inventory/${id}`, { token: admin });
+      expect(await read.json()).to.deep.include({ onHand: 5, available: 5 });
     });
 
     it('keeps stock figures from customers', async () => {
