@@ -42,7 +42,7 @@ function busOver(store: InMemoryEventStore): CommandBus {
 }
 
 const context: CommandContext = {
-  actor: 'alice',
+  actor: 'shopper',
   correlationId: randomUUID(),
   causationId: randomUUID(),
   requestId: 'req-42',
@@ -65,7 +65,7 @@ describe('The command handler', () => {
       const [stored] = await store.readStream(streamId);
       expect(handled).to.deep.include({ state: 2, revision: 0, position: stored?.position });
       expect(stored?.metadata).to.deep.equal({
-        actor: 'alice',
+        actor: 'shopper',
         correlationId: context.correlationId,
         causationId: context.causationId,
         requestId: 'req-42',

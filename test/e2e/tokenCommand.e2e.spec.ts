@@ -51,7 +51,7 @@ describe('npm run token', () => {
   });
 
   it('prints a token the server accepts: signed with the key in DATA_DIR, with the sub and roles asked for', async () => {
-    const result = await runTokenCommand(['--sub', 'alice', '--roles', 'customer,admin,customer'], {
+    const result = await runTokenCommand(['--sub', 'shopper', '--roles', 'customer,admin,customer'], {
       DATA_DIR: dataDir,
     });
 
@@ -63,14 +63,14 @@ describe('npm run token', () => {
       issuer: DEV_ISSUER,
       audience: DEV_AUDIENCE,
     }) as jwt.JwtPayload;
-    expect(claims.sub).to.equal('alice');
+    expect(claims.sub).to.equal('shopper');
     expect(claims.realm_access).to.deep.equal({ roles: ['customer', 'admin'] });
     expect(jwt.decode(result.stdout.trim(), { complete: true })?.header.kid).to.equal(issuer.kid);
   });
 
   it('creates the signing key readable by its owner only, and signs with the same key next time', async () => {
-    const first = await runTokenCommand(['--sub', 'alice'], { DATA_DIR: dataDir });
-    const second = await runTokenCommand(['--sub', 'bob'], { DATA_DIR: dataDir });
+    const first = await runTokenCommand(['--sub', 'shopper'], { DATA_DIR: dataDir });
+    const second = await runTokenCommand(['--sub', 'other-shopper'], { DATA_DIR: dataDir });
 
     expect([first.code, second.code]).to.deep.equal([0, 0]);
     expect((await stat(path.join(dataDir, DEV_KEY_FILE))).mode & 0o777).to.equal(0o600);
@@ -84,11 +84,11 @@ describe('npm run token', () => {
     { name: 'a --sub of 256 characters', args: ['--sub', 'x'.repeat(256)], says: /1 to 255 characters/ },
     {
       name: 'an unknown role',
-      args: ['--sub', 'alice', '--roles', 'customer,root'],
+      args: ['--sub', 'shopper', '--roles', 'customer,root'],
       says: /unknown role root/,
     },
-    { name: 'an unknown option', args: ['--sub', 'alice', '--admin'], says: /Unknown option '--admin'/ },
-    { name: 'a stray argument', args: ['--sub', 'alice', 'admin'], says: /Unexpected argument 'admin'/ },
+    { name: 'an unknown option', args: ['--sub', 'shopper', '--admin'], says: /Unknown option '--admin'/ },
+    { name: 'a stray argument', args: ['--sub', 'shopper', 'admin'], says: /Unexpected argument 'admin'/ },
     { name: '--sub without a value', args: ['--sub'], says: /argument missing/ },
   ];
   for (const { name, args, says } of refusals) {
@@ -104,7 +104,7 @@ describe('npm run token', () => {
   }
 
   it('refuses to sign when the server would only accept an external provider (OIDC_ISSUER set)', async () => {
-    const result = await runTokenCommand(['--sub', 'alice'], {
+    const result = await runTokenCommand(['--sub', 'shopper'], {
       DATA_DIR: dataDir,
       OIDC_ISSUER: 'https://id.example.test/realms/shop',
       OIDC_AUDIENCE: 'shop-api',
@@ -118,7 +118,7 @@ describe('npm run token', () => {
   });
 
   it('refuses an invalid configuration, naming the variable at fault', async () => {
-    const result = await runTokenCommand(['--sub', 'alice'], {
+    const result = await runTokenCommand(['--sub', 'shopper'], {
       DATA_DIR: dataDir,
       OIDC_ISSUER: 'https://id.example.test/realms/shop',
     });

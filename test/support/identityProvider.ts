@@ -78,7 +78,7 @@ export class TestIdentityProvider {
     const now = Math.floor(Date.now() / 1000);
     return jwt.sign(
       {
-        sub: options.sub ?? 'alice',
+        sub: options.sub ?? 'shopper',
         realm_access: { roles: options.roles ?? ['customer'] },
         exp: now + (options.expiresIn ?? 300),
         ...(options.notBefore === undefined ? {} : { nbf: now + options.notBefore }),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
-/** A session left idle inside a transaction holds back event delivery for everybody; end it. */
+/** A connection left idle inside a transaction holds back event delivery for everybody; end it. */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** A request waiting for a connection to a server that does not answer fails instead of hanging. */
 const CONNECT_TIMEOUT_MS = 5_000;

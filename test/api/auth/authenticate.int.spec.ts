@@ -112,7 +112,7 @@ describe('Bearer authentication', () => {
     });
 
     it('answers a credential of another scheme like no token', async () => {
-      const response = await app.get('/me', Buffer.from('alice:secret').toString('base64'), 'Basic');
+      const response = await app.get('/me', Buffer.from('shopper:secret').toString('base64'), 'Basic');
       expect(response.status).to.equal(401);
       expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="shop"');
     });
@@ -126,7 +126,7 @@ describe('Bearer authentication', () => {
     it('refuses an unsigned token (alg none)', async () => {
       const token = forgeToken(
         { alg: 'none', typ: 'JWT', kid: provider.key.kid },
-        { sub: 'mallory', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
+        { sub: 'intruder', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
       );
       await expectInvalidToken(await app.get('/me', token));
     });
@@ -136,7 +136,7 @@ describe('Bearer authentication', () => {
       const token = forgeToken(
         { alg: 'HS256', typ: 'JWT', kid: provider.key.kid },
         {
-          sub: 'mallory',
+          sub: 'intruder',
           realm_access: { roles: ['admin'] },
           iss: TEST_ISSUER,
           aud: TEST_AUDIENCE,
@@ -150,7 +150,7 @@ describe('Bearer authentication', () => {
     it('refuses HS256 signed with a guessed secret', async () => {
       const token = forgeToken(
         { alg: 'HS256', typ: 'JWT', kid: provider.key.kid },
-        { sub: 'mallory', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
+        { sub: 'intruder', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 },
         hmacSha256('secret'),
       );
       await expectInvalidToken(await app.get('/me', token));
@@ -194,7 +194,7 @@ describe('Bearer authentication', () => {
     });
 
     it('refuses a token without a kid', async () => {
-      const token = forgeToken({ alg: 'RS256', typ: 'JWT' }, { sub: 'mallory' }, () => 'c2ln');
+      const token = forgeToken({ alg: 'RS256', typ: 'JWT' }, { sub: 'intruder' }, () => 'c2ln');
       await expectInvalidToken(await app.get('/me', token));
     });
   });

@@ -101,15 +101,15 @@ describe('Development issuer over HTTP', () => {
     });
 
     it('answers 400 to a missing role list, an over-long sub and unknown fields', async () => {
-      expect((await requestToken({ sub: 'alice' })).status).to.equal(400);
+      expect((await requestToken({ sub: 'shopper' })).status).to.equal(400);
       expect((await requestToken({ sub: 'a'.repeat(256), roles: [] })).status).to.equal(400);
-      expect((await requestToken({ sub: 'alice', roles: [], exp: 9_999_999_999 })).status).to.equal(400);
+      expect((await requestToken({ sub: 'shopper', roles: [], exp: 9_999_999_999 })).status).to.equal(400);
     });
   });
 
   describe('GET /.well-known/jwks.json', () => {
     it('publishes the public key the tokens name', async () => {
-      const { access_token } = (await (await requestToken({ sub: 'bob', roles: [] })).json()) as {
+      const { access_token } = (await (await requestToken({ sub: 'other-shopper', roles: [] })).json()) as {
         access_token: string;
       };
       const header = JSON.parse(Buffer.from(access_token.split('.')[0] ?? '', 'base64url').toString()) as {
@@ -125,12 +125,12 @@ describe('Development issuer over HTTP', () => {
 
   describe('npm run -s token', () => {
     it('prints only a token, signed with the same key, that the API accepts', async () => {
-      const run = await tokenCli(dataDir, ['--sub', 'carol', '--roles', 'customer,admin']);
+      const run = await tokenCli(dataDir, ['--sub', 'shopper-3', '--roles', 'customer,admin']);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
       const caller = await me(run.stdout.trim());
       expect(caller.status).to.equal(200);
-      expect(await caller.json()).to.deep.equal({ userId: 'carol', roles: ['customer', 'admin'] });
+      expect(await caller.json()).to.deep.equal({ userId: 'shopper-3', roles: ['customer', 'admin'] });
     });
 
     it('exits 2 with a message on stderr when --sub is missing', async () => {
@@ -141,8 +141,8 @@ describe('Development issuer over HTTP', () => {
     });
 
     it('exits 2 on an unknown role or option', async () => {
-      expect((await tokenCli(dataDir, ['--sub', 'dave', '--roles', 'root'])).code).to.equal(2);
-      expect((await tokenCli(dataDir, ['--sub', 'dave', '--admin'])).code).to.equal(2);
+      expect((await tokenCli(dataDir, ['--sub', 'shopper-4', '--roles', 'root'])).code).to.equal(2);
+      expect((await tokenCli(dataDir, ['--sub', 'shopper-4', '--admin'])).code).to.equal(2);
     });
   });
 });

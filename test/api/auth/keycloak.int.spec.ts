@@ -50,7 +50,11 @@ describe('The shop behind a real Keycloak', () => {
   });
 
   it('lets the realm’s admin stock a product and its customer order it, as the Keycloak user', async () => {
-    const [root, alice, bob] = await Promise.all([login('root'), login('alice'), login('bob')]);
+    const [root, shopper, otherShopper] = await Promise.all([
+      login('root'),
+      login('shopper'),
+      login('other-shopper'),
+    ]);
     const created = await shop.call('/api/v1/products', {
       method: 'POST',
       token: root,
@@ -60,18 +64,18 @@ describe('The shop behind a real Keycloak', () => {
     const { id: productId } = (await created.json()) as { id: string };
     const added = await shop.call('/api/v1/cart/items', {
       method: 'POST',
-      token: alice,
+      token: shopper,
       body: { productId, quantity: 1 },
     });
     expect(added.status).to.equal(200);
 
     const placed = await shop.call('/api/v1/orders', {
       method: 'POST',
-      token: alice,
+      token: shopper,
       headers: { 'idempotency-key': randomUUID() },
       body: {
         shippingAddress: {
-          name: 'Alice',
+          name: 'Shopper',
           line1: '1 Main St',
           city: 'Berlin',
           postalCode: '10115',
@@ -82,24 +86,24 @@ describe('The shop behind a real Keycloak', () => {
     });
     expect(placed.status, await placed.clone().text()).to.equal(202);
     const { orderId } = (await placed.json()) as { orderId: string };
-    const order = await shop.call(`/api/v1/orders/${orderId}`, { token: alice });
-    expect(((await order.json()) as { userId: string }).userId).to.equal(claimsOf(alice).sub);
-    await expectProblem(await shop.call(`/api/v1/orders/${orderId}`, { token: bob }), 404);
+    const order = await shop.call(`/api/v1/orders/${orderId}`, { token: shopper });
+    expect(((await order.json()) as { userId: string }).userId).to.equal(claimsOf(shopper).sub);
+    await expectProblem(await shop.call(`/api/v1/orders/${orderId}`, { token: otherShopper }), 404);
   });
 
   it('keeps the realm’s customers off admin routes (403)', async () => {
-    const alice = await login('alice');
+    const shopper = await login('shopper');
     await expectProblem(
-      await shop.call('/api/v1/categories', { method: 'POST', token: alice, body: { name: 'Pots' } }),
+      await shop.call('/api/v1/categories', { method: 'POST', token: shopper, body: { name: 'Pots' } }),
       403,
     );
   });
 
   it('refuses a token of the same server’s other realm, and a realm token whose roles were altered (401)', async () => {
     const masterAdmin = await passwordGrant(`${keycloakUrl}/realms/master`, 'admin-cli', 'admin', 'admin');
-    const alice = await login('alice');
-    const [header, , signature] = alice.split('.');
-    const promoted = { ...claimsOf(alice), realm_access: { roles: ['admin'] } };
+    const shopper = await login('shopper');
+    const [header, , signature] = shopper.split('.');
+    const promoted = { ...claimsOf(shopper), realm_access: { roles: ['admin'] } };
     const altered = `${header}.${Buffer.from(JSON.stringify(promoted)).toString('base64url')}.${signature}`;
     const before = await shop.eventCount();
 
@@ -113,7 +117,7 @@ describe('The shop behind a real Keycloak', () => {
   });
 
   it('accepts tokens signed with a key rotated in at Keycloak, on their first request', async () => {
-    const earlier = await login('alice');
+    const earlier = await login('shopper');
     expect((await shop.call('/api/v1/cart', { token: earlier })).status).to.equal(200);
     const admin = await passwordGrant(`${keycloakUrl}/realms/master`, 'admin-cli', 'admin', 'admin');
     const realm = (await (
@@ -133,7 +137,7 @@ describe('The shop behind a real Keycloak', () => {
     });
     expect(rotated.status, await rotated.clone().text()).to.equal(201);
 
-    const later = await login('alice');
+    const later = await login('shopper');
     expect(kidOf(later)).to.be.a('string').and.not.equal(kidOf(earlier));
     expect((await shop.call('/api/v1/cart', { token: later })).status).to.equal(200);
     expect((await shop.call('/api/v1/cart', { token: earlier })).status).to.equal(200);

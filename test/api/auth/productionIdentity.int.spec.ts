@@ -49,13 +49,13 @@ describe('The shop with a configured identity provider', () => {
   it('refuses forged, altered, expired and misdirected tokens on a real endpoint', async () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = {
-      sub: 'mallory',
+      sub: 'intruder',
       realm_access: { roles: ['admin'] },
       iss: TEST_ISSUER,
       aud: TEST_AUDIENCE,
       exp: now + 300,
     };
-    const [header, , signature] = provider.sign({ sub: 'mallory', roles: ['customer'] }).split('.');
+    const [header, , signature] = provider.sign({ sub: 'intruder', roles: ['customer'] }).split('.');
     const altered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const publicPem = provider.key.publicKey.export({ format: 'pem', type: 'spki' }).toString();
     const tokens = {

@@ -158,10 +158,10 @@ describe('The cart over HTTP', () => {
     });
 
     it('shows each customer only their own cart', async () => {
-      const alice = await newCustomer();
-      const bob = await newCustomer();
-      await add(alice, await createProduct('Jug', '9.00'), 1);
-      expect((await cartOf(bob)).items).to.deep.equal([]);
+      const shopper = await newCustomer();
+      const otherShopper = await newCustomer();
+      await add(shopper, await createProduct('Jug', '9.00'), 1);
+      expect((await cartOf(otherShopper)).items).to.deep.equal([]);
     });
   });
 

@@ -10,7 +10,7 @@ describe('Catalog and inventory over HTTP', () => {
   before(async () => {
     shop = await startTestShop();
     admin = await shop.tokenFor(`admin-${randomUUID()}`, ['admin']);
-    customer = await shop.tokenFor(`alice-${randomUUID()}`, ['customer']);
+    customer = await shop.tokenFor(`shopper-${randomUUID()}`, ['customer']);
   });
 
   after(async () => {

@@ -78,7 +78,13 @@ function cartOf(userId = randomUUID()) {
 const orderRequest: OrderRequest = {
   idempotencyKey: 'checkout-1',
   requestHash: 'a'.repeat(64),
-  shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  shippingAddress: {
+    name: 'Test Recipient',
+    line1: '1 Main St',
+    city: 'Berlin',
+    postalCode: '10115',
+    country: 'DE',
+  },
   paymentMethod: { type: 'card', token: 'tok_visa' },
 };
 

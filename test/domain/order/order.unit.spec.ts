@@ -33,7 +33,7 @@ const at = '2025-03-01T10:05:00.000Z';
 const afterExpiry = '2025-03-01T11:00:00.000Z';
 
 const address = {
-  name: 'Ada Lovelace',
+  name: 'Test Recipient',
   line1: '12 Analytical Way',
   city: 'London',
   postalCode: 'N1 9GU',
@@ -129,7 +129,7 @@ describe('Order', () => {
         .when(
           order.place({
             shippingAddress: {
-              name: ' Ada Lovelace ',
+              name: ' Test Recipient ',
               line1: '12 Analytical Way\t',
               line2: ' Flat 3 ',
               city: ' London',

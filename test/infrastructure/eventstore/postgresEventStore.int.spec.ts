@@ -162,7 +162,7 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
       });
     }
 
-    it('bounds how long the application’s own sessions may sit idle in a transaction', async () => {
+    it('bounds how long the application’s own connections may sit idle in a transaction', async () => {
       const result = await pool.query<{ idle_in_transaction_session_timeout: string }>(
         'SHOW idle_in_transaction_session_timeout',
       );

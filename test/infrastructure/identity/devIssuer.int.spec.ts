@@ -45,7 +45,7 @@ describe('Development issuer', () => {
       expect(second.kid).to.equal(first.kid);
       expect(third.kid).to.equal(first.kid);
 
-      const { token, expiresIn } = first.sign({ sub: 'alice', roles: ['customer'] });
+      const { token, expiresIn } = first.sign({ sub: 'shopper', roles: ['customer'] });
       expect(expiresIn).to.equal(3600);
       const published = third.jwks().keys[0] ?? {};
       const claims = jwt.verify(token, createPublicKey({ key: published, format: 'jwk' }), {
@@ -53,7 +53,7 @@ describe('Development issuer', () => {
         issuer: DEV_ISSUER,
         audience: DEV_AUDIENCE,
       }) as jwt.JwtPayload;
-      expect(claims).to.include({ sub: 'alice' });
+      expect(claims).to.include({ sub: 'shopper' });
       expect(claims.realm_access).to.deep.equal({ roles: ['customer'] });
       expect(jwt.decode(token, { complete: true })?.header).to.include({ alg: 'RS256', kid: first.kid });
     });

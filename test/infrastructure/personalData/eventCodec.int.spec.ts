@@ -11,7 +11,7 @@ import { EventCodec } from '../../../src/infrastructure/personalData/eventCodec.
 import { createTestDatabase, silentLogger, type TestDatabase } from '../../support/testDatabase.js';
 
 const address = {
-  name: 'Ada Lovelace',
+  name: 'Test Recipient',
   line1: '12 St James Square',
   city: 'London',
   postalCode: 'SW1Y 4JH',
@@ -76,7 +76,7 @@ describe('Personal data in events', () => {
         'SELECT data::text FROM es_events WHERE stream_id = $1',
         [streamId],
       );
-      expect(raw.rows[0]?.data).to.include('$sealed').and.not.to.include('Lovelace');
+      expect(raw.rows[0]?.data).to.include('$sealed').and.not.to.include('Test Recipient');
       expect(raw.rows[0]?.data).not.to.include('SW1Y');
     });
 
