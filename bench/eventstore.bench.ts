@@ -23,8 +23,8 @@ function median(values: number[]): number {
 function event(index: number): EventToAppend {
   return {
     id: randomUUID(),
-    type: 'ItemAddedToCart',
-    data: { productId: randomUUID(), quantity: (index % 50) + 1, unitPriceInCents: 2999 },
+    type: 'CartItemAdded',
+    data: { productId: randomUUID(), quantity: (index % 50) + 1, unitPriceCents: 2999 },
     metadata: {
       correlationId: randomUUID(),
       causationId: randomUUID(),

@@ -34,7 +34,6 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   428: 'Precondition Required',
-  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -46,7 +45,7 @@ const RETRY_AFTER_SECONDS = '5';
  * The one table from domain and store errors to HTTP; anything else is a 500 that says nothing.
  * `isDependencyDown` tells an unreachable database or store (503) from a bug.
  */
-export function toProblem(error: unknown, isDependencyDown: (error: unknown) => boolean): HttpProblem {
+function toProblem(error: unknown, isDependencyDown: (error: unknown) => boolean): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof ValidationError) {
     return new HttpProblem(400, TITLES[400] as string, error.message, {
@@ -102,7 +101,7 @@ export function toProblem(error: unknown, isDependencyDown: (error: unknown) => 
   return new HttpProblem(500, TITLES[500] as string, 'an unexpected error occurred');
 }
 
-export function sendProblem(response: Response, problem: HttpProblem, instance: string): void {
+function sendProblem(response: Response, problem: HttpProblem, instance: string): void {
   for (const [name, value] of Object.entries(problem.extra.headers ?? {})) response.setHeader(name, value);
   response
     .status(problem.status)

@@ -6,7 +6,7 @@ import { DuplicateEventId, WrongExpectedVersion } from './errors.js';
  * lost). It was if the same ids are stored, in the same order, one after another, where this append
  * would have put them. `stored` holds the stream's events that carry any of the appended ids.
  */
-export function earlierIdenticalAppend(
+function earlierIdenticalAppend(
   events: readonly EventToAppend[],
   expected: ExpectedRevision,
   stored: readonly RecordedEvent[],

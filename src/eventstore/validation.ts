@@ -1,10 +1,10 @@
 import type { EventToAppend, ExpectedRevision, JsonValue } from './eventStore.js';
 import { InvalidEventStoreRequest } from './errors.js';
 
-export const MAX_EVENTS_PER_APPEND = 1000;
+const MAX_EVENTS_PER_APPEND = 1000;
 /** EventStoreDB's default limit for one event; the other adapters keep the same so they stay swappable. */
-export const MAX_EVENT_BYTES = 1_048_576;
-export const MAX_READ_COUNT = 10_000;
+const MAX_EVENT_BYTES = 1_048_576;
+const MAX_READ_COUNT = 10_000;
 
 const CATEGORY = /^[a-z][a-zA-Z0-9]{0,49}$/;
 const STREAM_ID = /^([a-z][a-zA-Z0-9]{0,49})-[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/;

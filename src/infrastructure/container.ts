@@ -31,7 +31,7 @@ interface Database {
   stop(): Promise<void>;
 }
 
-export const TOKENS = {
+const TOKENS = {
   Config: Symbol('Config'),
   Logger: Symbol('Logger'),
   Database: Symbol('Database'),
@@ -44,10 +44,10 @@ export const TOKENS = {
   Clock: Symbol('Clock'),
 } as const;
 
-export type Clock = () => Date;
+type Clock = () => Date;
 
 /** The one composition root: what runs in each profile is decided here, from the configuration. */
-export function createContainer(config: Config, logger: Logger): Container {
+function createContainer(config: Config, logger: Logger): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind<Config>(TOKENS.Config).toConstantValue(config);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);

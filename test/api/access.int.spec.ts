@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { expectProblem, type Role, startTestShop, type TestShop } from '../support/shop.js';
+import type { Role } from '../../src/api/auth/authenticate.js';
+import { expectProblem, startTestShop, type TestShop } from '../support/shop.js';
 
 const someId = randomUUID();
 

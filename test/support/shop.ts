@@ -3,11 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
+import type { Role } from '../../src/api/auth/authenticate.js';
 import { loadConfig } from '../../src/infrastructure/config.js';
 import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from './testDatabase.js';
-
-export type Role = 'customer' | 'admin' | 'analyst' | 'auditor';
 
 export interface CallOptions {
   method?: string;

@@ -38,7 +38,7 @@ export interface CartDependencies {
 }
 
 /** The cart as API.md shows it: decimal strings for money, the expiry already applied. */
-export function cartBody(state: Cart, now: string, ttlMs: number) {
+function cartBody(state: Cart, now: string, ttlMs: number) {
   const view = cartView(state, now, ttlMs);
   return {
     items: view.items.map((line) => ({

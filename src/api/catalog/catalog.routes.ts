@@ -20,6 +20,7 @@ import {
   inventoryDecider,
   inventoryStreamId,
   inventoryView,
+  RESTOCK_MAX_QUANTITY,
 } from '../../domain/inventory/inventory.js';
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
@@ -55,7 +56,7 @@ class CreateProductBody {
   @Omittable()
   @IsInt()
   @Min(0)
-  @Max(1_000_000)
+  @Max(RESTOCK_MAX_QUANTITY)
   initialStock?: number;
 }
 
@@ -86,7 +87,7 @@ class UpdateProductBody {
 class RestockBody {
   @IsInt()
   @Min(1)
-  @Max(1_000_000)
+  @Max(RESTOCK_MAX_QUANTITY)
   quantity!: number;
 }
 

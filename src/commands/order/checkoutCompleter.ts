@@ -6,7 +6,7 @@ import type { CommandBus } from '../commandHandler.js';
 import type { Checkpoints } from '../checkpoints.js';
 import { completeCheckout } from './placeOrder.js';
 
-export const CHECKOUT_COMPLETER = 'checkout-completer';
+const CHECKOUT_COMPLETER = 'checkout-completer';
 
 export interface CheckoutCompleterOptions {
   bus: CommandBus;

@@ -154,7 +154,7 @@ export const initialState: Order = { status: 'Absent' };
 /** The status as the API and the read models spell it. */
 export type OrderStatusCode = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 
-export const ORDER_STATUS_CODES: Readonly<Record<OrderStatus, OrderStatusCode>> = {
+const ORDER_STATUS_CODES: Readonly<Record<OrderStatus, OrderStatusCode>> = {
   Pending: 'PENDING',
   Confirmed: 'CONFIRMED',
   Shipped: 'SHIPPED',

@@ -108,7 +108,7 @@ export const initialState: Payment = { status: 'Absent' };
 /** The status as the API spells it. */
 export type PaymentStatusCode = 'PENDING' | 'CAPTURED' | 'DECLINED' | 'FAILED' | 'REFUNDED';
 
-export const PAYMENT_STATUS_CODES: Readonly<Record<PaymentStatus, PaymentStatusCode>> = {
+const PAYMENT_STATUS_CODES: Readonly<Record<PaymentStatus, PaymentStatusCode>> = {
   Requested: 'PENDING',
   Captured: 'CAPTURED',
   Declined: 'DECLINED',

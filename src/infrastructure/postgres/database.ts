@@ -27,25 +27,6 @@ export function createPool(connectionString: string, logger: Logger, max = 20): 
   return pool;
 }
 
-/** Runs `work` in one transaction on one client, committed if it resolves, rolled back if it throws. */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /**
  * SQLSTATE classes that say the server cannot serve now rather than that a statement was wrong:
  * connection exceptions (08), insufficient resources (53), operator intervention such as a
