@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { readConsistency, type ReadConsistencyOptions } from './consistency.js';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes.js';
 import { jsonBodies, requestIds, withoutRevalidation } from './http.js';
 import { HttpProblem, problemHandler } from './problemDetails.js';
@@ -18,6 +19,8 @@ export interface AppDependencies {
   routers?: readonly Router[];
   /** Whether an error means a dependency cannot be reached (503 with Retry-After), not a bug. */
   isDependencyDown?: (error: unknown) => boolean;
+  /** `X-Min-Position` and `X-Projection-Position` on the API's GETs. */
+  consistency?: ReadConsistencyOptions;
 }
 
 export function createApp({
@@ -26,6 +29,7 @@ export function createApp({
   metrics,
   routers = [],
   isDependencyDown = () => false,
+  consistency,
 }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -38,6 +42,7 @@ export function createApp({
     response.type(metrics.contentType).send(await metrics.render());
   });
   app.use(jsonBodies());
+  if (consistency) app.use('/api/v1', readConsistency(consistency));
   for (const router of routers) app.use(router);
   app.use((request, _response, next) => {
     next(new HttpProblem(404, 'Not Found', `no resource at ${request.method} ${request.path}`));

@@ -31,6 +31,9 @@ interface Database {
   stop(): Promise<void>;
 }
 
+/** API.md: a GET with X-Min-Position waits at most 5 s for the data it reads to catch up. */
+const MIN_POSITION_WAIT_MS = 5_000;
+
 const TOKENS = {
   Config: Symbol('Config'),
   Logger: Symbol('Logger'),
@@ -106,6 +109,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const app = createApp({
     logger,
     isDependencyDown: isPostgresUnavailable,
+    consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
     metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },

@@ -7,6 +7,7 @@ import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { createApp } from '../../src/api/app.js';
 import { answerCommand, ifMatch, validBody } from '../../src/api/http.js';
 import { silentLogger } from '../support/testDatabase.js';
+import { waitFor } from '../support/waitFor.js';
 
 class EchoDto {
   @IsString()
@@ -20,6 +21,10 @@ class EchoDto {
 }
 
 class StoreDown extends Error {}
+
+/** Where the data GETs read has got to; tests move it. */
+let readPosition = 0;
+let positionReads = 0;
 
 /** An app with one command route, to test what every route inherits. */
 function testRoutes(): Router {
@@ -36,6 +41,9 @@ function testRoutes(): Router {
   });
   router.get('/store-down', () => {
     throw new StoreDown('connect ECONNREFUSED 10.0.0.7:5432');
+  });
+  router.get('/api/v1/position-seen', (_request, response) => {
+    response.json({ readPosition });
   });
   router.get('/things/:thingId', (request, response) => {
     response.setHeader('ETag', '"3"');
@@ -55,6 +63,13 @@ describe('HTTP conventions every route inherits', () => {
       metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
       routers: [testRoutes()],
       isDependencyDown: (error) => error instanceof StoreDown,
+      consistency: {
+        readPosition: () => {
+          positionReads += 1;
+          return Promise.resolve(readPosition);
+        },
+        maxWaitMs: 300,
+      },
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -201,6 +216,47 @@ describe('HTTP conventions every route inherits', () => {
       for await (const chunk of response) body += String(chunk);
       expect(response.statusCode).to.equal(200);
       expect(JSON.parse(body)).to.deep.equal({ thingId: 't-1' });
+    });
+  });
+
+  describe('with X-Min-Position', () => {
+    const getAt = (minPosition?: string): Promise<Response> =>
+      fetch(`${base}/api/v1/position-seen`, {
+        headers: minPosition === undefined ? {} : { 'x-min-position': minPosition },
+      });
+
+    it('answers every API GET with the position its data has reached', async () => {
+      readPosition = 1200;
+      const response = await getAt();
+      expect(response.headers.get('x-projection-position')).to.equal('1200');
+    });
+
+    it('waits until the data reaches the position asked for, then answers', async () => {
+      readPosition = 1200;
+      positionReads = 0;
+      const answer = getAt('1500');
+      await waitFor(
+        () => positionReads >= 3,
+        5000,
+        () => `${positionReads} reads of the position`,
+      );
+      readPosition = 1600;
+      const response = await answer;
+      expect(response.headers.get('x-projection-position')).to.equal('1600');
+      expect(await response.json()).to.deep.equal({ readPosition: 1600 });
+    });
+
+    it('answers with the lower position once the wait runs out', async () => {
+      readPosition = 1200;
+      const response = await getAt('999999');
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('x-projection-position')).to.equal('1200');
+    });
+
+    it('refuses a position that is not a whole number', async () => {
+      for (const bad of ['abc', '-1', '1.5', '1e3', '99999999999999999']) {
+        await expectProblem(await getAt(bad), 400);
+      }
     });
   });
 

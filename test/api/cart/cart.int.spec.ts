@@ -215,6 +215,22 @@ describe('The cart over HTTP', () => {
       expect(await cartOf(token)).to.include({ itemCount: 0, totalAmount: '0.00' });
     });
 
+    it('reads its own write: a GET with the command’s X-Event-Position as X-Min-Position shows it', async () => {
+      const token = await newCustomer();
+      const added = await shop.call('/api/v1/cart/items', {
+        method: 'POST',
+        token,
+        body: { productId: await createProduct('Mug', '3.00'), quantity: 2 },
+      });
+      const position = Number(added.headers.get('x-event-position'));
+      const read = await shop.call('/api/v1/cart', {
+        token,
+        headers: { 'x-min-position': String(position) },
+      });
+      expect(Number(read.headers.get('x-projection-position'))).to.be.at.least(position);
+      expect(await read.json()).to.include({ itemCount: 2, totalAmount: '6.00' });
+    });
+
     it('clears a cart never used with 204 and position 0, writing nothing', async () => {
       const token = await newCustomer();
       const eventsBefore = await shop.eventCount();

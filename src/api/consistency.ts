@@ -1,0 +1,49 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RequestHandler } from 'express';
+import { HttpProblem, problemStatusTitle } from './problemDetails.js';
+
+/** How often a GET waiting for `X-Min-Position` looks again. */
+const POLL_INTERVAL_MS = 10;
+const POSITION = /^\d{1,16}$/;
+
+export interface ReadConsistencyOptions {
+  /**
+   * The position every event up to which the data a GET reads reflects. Today GETs fold streams
+   * straight from the event store, so it is the store's head as readers see it.
+   */
+  readPosition: () => Promise<number>;
+  /** How long a GET waits for `X-Min-Position` before answering with what it has (API.md: 5 s). */
+  maxWaitMs: number;
+}
+
+/**
+ * Read-your-writes for GETs: `X-Min-Position` (a command's `X-Event-Position`) makes the GET wait,
+ * at most `maxWaitMs`, until the data it reads has caught up with that position; every GET answers
+ * `X-Projection-Position`, measured before the handler reads, so what it answers is at least that
+ * recent. A client that gets a lower position than it asked for knows the wait ran out.
+ */
+export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOptions): RequestHandler {
+  return async (request, response, next) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      next();
+      return;
+    }
+    const header = request.header('x-min-position')?.trim();
+    const minPosition = header === undefined ? 0 : Number(header);
+    if (header !== undefined && (!POSITION.test(header) || !Number.isSafeInteger(minPosition))) {
+      throw new HttpProblem(
+        400,
+        problemStatusTitle(400),
+        'X-Min-Position must be a position: a whole number',
+      );
+    }
+    const deadline = Date.now() + maxWaitMs;
+    let position = await readPosition();
+    while (position < minPosition && Date.now() < deadline) {
+      await delay(POLL_INTERVAL_MS);
+      position = await readPosition();
+    }
+    response.setHeader('X-Projection-Position', String(position));
+    next();
+  };
+}
