@@ -24,6 +24,7 @@ import {
 } from '../../domain/inventory/inventory.js';
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
+import { createProduct } from '../../commands/catalog/createProduct.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
@@ -147,37 +148,23 @@ export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Rou
       if (revision === -1) throw new ValidationError('categoryId', 'no category has this id');
     }
     const productId = randomUUID();
-    const context = commandContext(request);
-    const at = now().toISOString();
-    const created = await handle(
+    const created = await createProduct(
       bus,
-      productDecider,
-      productStreamId(productId),
       {
         type: 'CreateProduct',
         productId,
         name: body.name,
         priceCents,
-        now: at,
+        now: now().toISOString(),
         ...(body.description === undefined ? {} : { description: body.description }),
         ...(body.categoryId === undefined ? {} : { categoryId: body.categoryId }),
         ...(body.imageUrl === undefined ? {} : { imageUrl: body.imageUrl }),
       },
-      context,
+      body.initialStock ?? 0,
+      commandContext(request),
     );
-    let position = created.position;
-    if (body.initialStock) {
-      const restocked = await handle(
-        bus,
-        inventoryDecider,
-        inventoryStreamId(productId),
-        { type: 'Restock', productId, quantity: body.initialStock, now: at },
-        context,
-      );
-      position = restocked.position;
-    }
     response.setHeader('Location', `/api/v1/products/${productId}`);
-    answerCommand(response, { revision: created.revision, position }, 201, { id: productId });
+    answerCommand(response, created, 201, { id: productId });
   });
 
   router.get('/api/v1/products/:productId', async (request, response) => {
