@@ -85,3 +85,48 @@ describe('Access to every protected route', () => {
     }
   });
 });
+
+describe('Bad bodies on every route that takes one', () => {
+  let shop: TestShop;
+  const tokens = new Map<Role, string>();
+  const bodyRoutes = protectedRoutes.filter(
+    ({ method, path }) => method !== 'GET' && method !== 'DELETE' && !/\/(cancel|ship|deliver)$/.test(path),
+  );
+
+  before(async () => {
+    shop = await startTestShop();
+    for (const role of everyRole) tokens.set(role, await shop.tokenFor(`${role}-${randomUUID()}`, [role]));
+  });
+
+  after(async () => {
+    await shop.stop();
+  });
+
+  const send = (route: (typeof protectedRoutes)[number], body: string, contentType = 'application/json') =>
+    shop.call(route.path, {
+      method: route.method,
+      body,
+      token: tokens.get(route.roles[0] as Role) as string,
+      headers: { 'content-type': contentType, 'idempotency-key': randomUUID() },
+    });
+
+  const cases: { name: string; body: string; contentType?: string; status: number }[] = [
+    { name: 'malformed JSON', body: '{"name":', status: 400 },
+    { name: 'a JSON array', body: '[]', status: 400 },
+    { name: 'a JSON string', body: '"name"', status: 400 },
+    { name: 'an unknown field', body: '{"unexpected": 1}', status: 400 },
+    { name: 'a form body', body: 'name=cup', contentType: 'application/x-www-form-urlencoded', status: 415 },
+    { name: 'a 200 kB body', body: JSON.stringify({ name: 'x'.repeat(200_000) }), status: 413 },
+  ];
+
+  for (const { name, body, contentType, status } of cases) {
+    it(`answers ${name} with ${status} on each, and writes nothing`, async () => {
+      for (const route of bodyRoutes) {
+        const response = await send(route, body, contentType);
+        expect(response.status, `${route.method} ${route.path}`).to.equal(status);
+        await expectProblem(response, status);
+      }
+      expect(await shop.eventCount()).to.equal(0);
+    });
+  }
+});
