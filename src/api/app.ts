@@ -34,6 +34,8 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // An ETag here is an aggregate's revision, set by the route; express's own hash of a body is not one.
+  app.set('etag', false);
   app.use(helmet());
   app.use(requestIds());
   app.use(withoutRevalidation());

@@ -2,10 +2,13 @@ import type { Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
+import type { Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { createApp, type MetricsEndpoint } from '../api/app.js';
+import { openApiDocument } from '../api/openapi/document.js';
+import { openApiRoutes } from '../api/openapi/openapi.routes.js';
 import type { Config } from './config.js';
 import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './postgres/database.js';
 import { startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
@@ -93,6 +96,8 @@ function createContainer(config: Config, logger: Logger): Container {
 
 export interface RunningShop {
   port: number;
+  /** The express application it serves: what its routes are. */
+  app: Express;
   stop(): Promise<void>;
 }
 
@@ -116,6 +121,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },
     ],
     routers: [
+      openApiRoutes(openApiDocument),
       ...(identity.devIssuer ? [devIssuerRoutes(identity.devIssuer)] : []),
       catalogRoutes({ bus, adminOnly: requireRole('admin'), now }),
       cartRoutes({ bus, customersOnly: requireRole('customer'), cartTtlMs: config.CART_TTL_MS, now }),
@@ -146,6 +152,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   logger.info({ port }, 'shop listening');
   return {
     port,
+    app,
     stop: async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { Express } from 'express';
 import pg from 'pg';
 import type { Role } from '../../src/api/auth/authenticate.js';
 import { loadConfig } from '../../src/infrastructure/config.js';
@@ -24,6 +25,8 @@ export interface TestShop {
   tokenFor(sub: string, roles: readonly Role[]): Promise<string>;
   /** Stops the shop and starts a new one on the same database, data dir and port. */
   restart(): Promise<void>;
+  /** The running express application, to list its routes. */
+  app(): Express;
   /** How many events the store holds: to show that a refused request wrote nothing. */
   eventCount(): Promise<number>;
   stop(): Promise<void>;
@@ -78,6 +81,7 @@ export async function startTestShop(env: Record<string, string> = {}): Promise<T
       expect(response.status, 'the development issuer answers').to.equal(200);
       return ((await response.json()) as { access_token: string }).access_token;
     },
+    app: () => shop.app,
     restart: async () => {
       await shop.stop();
       shop = await boot(String(shop.port));

@@ -1,0 +1,1170 @@
+import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
+import { ROLES } from '../auth/authenticate.js';
+import { CART_LINE_MAX_QUANTITY } from '../../domain/cart/cart.decide.js';
+import { CATEGORY_NAME_MAX_LENGTH } from '../../domain/catalog/category.js';
+import {
+  PRODUCT_DESCRIPTION_MAX_LENGTH,
+  PRODUCT_IMAGE_URL_MAX_LENGTH,
+  PRODUCT_MAX_PRICE_CENTS,
+  PRODUCT_MIN_PRICE_CENTS,
+  PRODUCT_NAME_MAX_LENGTH,
+} from '../../domain/catalog/product.decide.js';
+import { RESTOCK_MAX_QUANTITY } from '../../domain/inventory/inventory.js';
+import { CANCELLATION_REASONS, type OrderStatusCode } from '../../domain/order/order.js';
+import { ORDER_MAX_TOTAL_CENTS, ORDER_MIN_TOTAL_CENTS } from '../../domain/order/order.decide.js';
+import type { PaymentStatusCode } from '../../domain/payment/payment.js';
+import { formatMoney } from '../../domain/shared/money.js';
+
+// openapi-types declares a 3.1 path item to be a 3.0 one as well, so what goes under `paths` must be
+// both; schemas, where 3.1 differs from 3.0, are all in components and only `$ref`'d from paths.
+type Paths = OpenAPIV3_1.PathsObject;
+type Operation = OpenAPIV3.OperationObject & OpenAPIV3_1.OperationObject;
+type Response = OpenAPIV3.ResponseObject & OpenAPIV3_1.ResponseObject;
+type Headers = NonNullable<Response['headers']>;
+type Schema = OpenAPIV3_1.SchemaObject;
+
+const schema = (name: string): OpenAPIV3_1.ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+const header = (name: string): OpenAPIV3_1.ReferenceObject => ({ $ref: `#/components/headers/${name}` });
+const parameter = (name: string): OpenAPIV3_1.ReferenceObject => ({
+  $ref: `#/components/parameters/${name}`,
+});
+
+const ORDER_STATUSES = [
+  'PENDING',
+  'CONFIRMED',
+  'CANCELLED',
+  'SHIPPED',
+  'DELIVERED',
+] satisfies OrderStatusCode[];
+const PAYMENT_STATUSES = [
+  'PENDING',
+  'CAPTURED',
+  'DECLINED',
+  'FAILED',
+  'REFUNDED',
+] satisfies PaymentStatusCode[];
+
+/** Text that must hold something besides whitespace: the domain trims it and refuses it blank. */
+const NOT_BLANK = '\\S';
+
+// Responses. Each is written out in its operation rather than `$ref`'d from components.responses,
+// so that a reader (or a test) finds its headers and content where the status is.
+
+/** Every answer echoes `X-Request-Id`. */
+function answer(description: string, headers: Headers = {}, content?: Response['content']): Response {
+  return {
+    description,
+    headers: { 'X-Request-Id': header('XRequestId'), ...headers },
+    ...(content ? { content } : {}),
+  };
+}
+
+const json = (name: string): Response['content'] => ({ 'application/json': { schema: schema(name) } });
+
+function problem(description: string, headers: Headers = {}): Response {
+  return answer(description, headers, { 'application/problem+json': { schema: schema('Problem') } });
+}
+
+/** 401 and 403 of an operation open to the callers with at least one of `roles`. */
+function guarded(...roles: string[]): Record<string, Response> {
+  return {
+    '401': problem(
+      'No bearer token, or one that does not verify: malformed, expired, not RS256, signed by an unknown ' +
+        'key, from another issuer or audience, or without `sub` or `exp`.',
+      { 'WWW-Authenticate': header('WWWAuthenticate') },
+    ),
+    '403': problem(`Authenticated, but without the role ${roles.join(' or ')}.`, {
+      'WWW-Authenticate': header('WWWAuthenticate'),
+    }),
+  };
+}
+
+const bearer = [{ bearer: [] }];
+
+const BODY_PROBLEMS: Record<string, Response> = {
+  '413': problem('The body is larger than 100 kB.'),
+  '415': problem('The body is not `application/json`.'),
+};
+
+const PRECONDITION_FAILED = problem('`If-Match` names a revision the resource is no longer at.');
+
+const UNAVAILABLE = problem(
+  'A dependency is down: the event store, the database or the identity provider keys do not answer.',
+  { 'Retry-After': header('RetryAfter') },
+);
+
+const commandHeaders: Headers = { ETag: header('ETag'), 'X-Event-Position': header('XEventPosition') };
+const readHeaders: Headers = { ETag: header('ETag'), 'X-Projection-Position': header('XProjectionPosition') };
+
+const body = (name: string): OpenAPIV3.RequestBodyObject & OpenAPIV3_1.RequestBodyObject => ({
+  required: true,
+  content: { 'application/json': { schema: schema(name) } },
+});
+
+const productId = parameter('ProductId');
+const orderId = parameter('OrderId');
+const requestId = parameter('XRequestId');
+const minPosition = parameter('XMinPosition');
+const ifMatch = parameter('IfMatch');
+
+const MALFORMED_IF_MATCH = '`If-Match` is not a quoted revision such as `"3"`';
+const MALFORMED_MIN_POSITION = '`X-Min-Position` is not a whole number.';
+
+// Schemas
+
+const money: Schema = {
+  type: 'string',
+  pattern: '^\\d+\\.\\d{2}$',
+  description: 'An amount of money: a decimal string with exactly two decimals.',
+  examples: ['29.99'],
+};
+
+const moneyInput: Schema = {
+  description:
+    'An amount of money as a string or a number with at most two decimals ("29.99", "29.9", "29", 29.99 ' +
+    'or 29), at most nine digits before the point; signs, exponents and a third decimal are a 400.',
+  oneOf: [
+    { type: 'string', pattern: '^\\d{1,9}(\\.\\d{1,2})?$' },
+    { type: 'number', minimum: 0, maximum: 999_999_999.99 },
+  ],
+  examples: ['29.99', 29.99],
+};
+
+const problemSchema: Schema = {
+  type: 'object',
+  description: 'RFC 9457 problem details. Never a stack trace, SQL text or internal path.',
+  required: ['type', 'title', 'status', 'detail', 'instance'],
+  properties: {
+    type: {
+      type: 'string',
+      description: 'Always `about:blank` today: the status and title say what kind of problem it is.',
+      examples: ['about:blank'],
+    },
+    title: { type: 'string', description: 'The status phrase.', examples: ['Bad Request'] },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
+    detail: { type: 'string', description: 'What went wrong, in words meant for the client.' },
+    instance: {
+      type: 'string',
+      description: 'The path (and query) of the request.',
+      examples: ['/api/v1/cart/items'],
+    },
+    errors: {
+      type: 'array',
+      description:
+        'Present on a 400 about fields: each failing field, nested ones by their path ' +
+        '(`shippingAddress.country`), headers by their name (`Idempotency-Key`).',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+const displayName = (maxLength: number): Schema => ({
+  type: 'string',
+  minLength: 1,
+  maxLength,
+  pattern: NOT_BLANK,
+  description: `Stored trimmed; 1 to ${maxLength} characters, not counting surrounding spaces.`,
+});
+
+const imageUrl: Schema = {
+  type: 'string',
+  maxLength: PRODUCT_IMAGE_URL_MAX_LENGTH,
+  pattern: '^\\S+$',
+  description: `An http or https URL with a host, without whitespace, at most ${PRODUCT_IMAGE_URL_MAX_LENGTH} characters.`,
+};
+
+const productDescription: Schema = {
+  type: 'string',
+  maxLength: PRODUCT_DESCRIPTION_MAX_LENGTH,
+  description: `At most ${PRODUCT_DESCRIPTION_MAX_LENGTH} characters.`,
+};
+
+const priceInput: OpenAPIV3_1.ReferenceObject = {
+  $ref: '#/components/schemas/MoneyInput',
+  description: `From ${formatMoney(PRODUCT_MIN_PRICE_CENTS)} to ${formatMoney(PRODUCT_MAX_PRICE_CENTS)}.`,
+};
+
+const timestamp: Schema = { type: 'string', format: 'date-time', description: 'ISO 8601, UTC.' };
+
+const schemas: Record<string, Schema> = {
+  Money: money,
+  MoneyInput: moneyInput,
+  Problem: problemSchema,
+
+  CreateCategoryRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: displayName(CATEGORY_NAME_MAX_LENGTH) },
+  },
+  CreateProductRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'price'],
+    properties: {
+      name: displayName(PRODUCT_NAME_MAX_LENGTH),
+      description: productDescription,
+      price: priceInput,
+      categoryId: {
+        type: 'string',
+        format: 'uuid',
+        description: 'An existing category; an unknown one is a 400 naming this field.',
+      },
+      imageUrl,
+      initialStock: {
+        type: 'integer',
+        minimum: 0,
+        maximum: RESTOCK_MAX_QUANTITY,
+        default: 0,
+        description: 'Stock on hand from the start, recorded as a first restock.',
+      },
+    },
+  },
+  UpdateProductRequest: {
+    type: 'object',
+    description:
+      'Any of the fields, at least one; a field left out keeps its value. Deactivating an inactive ' +
+      'product, or activating an active one, is a 409.',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      name: displayName(PRODUCT_NAME_MAX_LENGTH),
+      description: {
+        ...productDescription,
+        type: ['string', 'null'],
+        description: `${productDescription.description} null clears it.`,
+      },
+      price: priceInput,
+      imageUrl: {
+        ...imageUrl,
+        type: ['string', 'null'],
+        description: `${imageUrl.description} null clears it.`,
+      },
+      active: { type: 'boolean' },
+    },
+  },
+  RestockRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['quantity'],
+    properties: {
+      quantity: {
+        type: 'integer',
+        minimum: 1,
+        maximum: RESTOCK_MAX_QUANTITY,
+        description: 'Added to the stock on hand.',
+      },
+    },
+  },
+  AddCartItemRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['productId', 'quantity'],
+    properties: {
+      productId: { type: 'string', format: 'uuid', description: 'An active product.' },
+      quantity: {
+        type: 'integer',
+        minimum: 1,
+        maximum: CART_LINE_MAX_QUANTITY,
+        description: `Added to the line’s quantity, which may not exceed ${CART_LINE_MAX_QUANTITY} (400).`,
+      },
+    },
+  },
+  ChangeCartItemQuantityRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['quantity'],
+    properties: {
+      quantity: {
+        type: 'integer',
+        minimum: 0,
+        maximum: CART_LINE_MAX_QUANTITY,
+        description: 'The line’s new quantity; 0 removes the line.',
+      },
+    },
+  },
+  ShippingAddressInput: {
+    type: 'object',
+    description: 'Each text is stored trimmed and must not be blank; a blank `line2` is stored as null.',
+    additionalProperties: false,
+    required: ['name', 'line1', 'city', 'postalCode', 'country'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
+      line1: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
+      line2: { type: 'string', maxLength: 200 },
+      city: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK },
+      postalCode: { type: 'string', minLength: 1, maxLength: 20, pattern: NOT_BLANK },
+      country: {
+        type: 'string',
+        pattern: '^[A-Z]{2}$',
+        description: 'ISO 3166-1 alpha-2, in capitals.',
+        examples: ['DE'],
+      },
+    },
+  },
+  PaymentMethod: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'token'],
+    properties: {
+      type: { type: 'string', const: 'card' },
+      token: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 100,
+        pattern: NOT_BLANK,
+        description:
+          'The payment provider’s card token. The simulator’s tokens: `tok_visa` (and any other `tok_*`) ' +
+          'succeeds, `tok_declined` is declined, `tok_error` fails every time, `tok_slow` succeeds after 2 s. ' +
+          'Nothing is charged yet: the checkout saga that charges it does not run yet.',
+        examples: ['tok_visa'],
+      },
+    },
+  },
+  PlaceOrderRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['shippingAddress', 'paymentMethod'],
+    properties: { shippingAddress: schema('ShippingAddressInput'), paymentMethod: schema('PaymentMethod') },
+  },
+  DevTokenRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['sub', 'roles'],
+    properties: {
+      sub: { type: 'string', minLength: 1, maxLength: 255, description: 'The user id.', examples: ['alice'] },
+      roles: {
+        type: 'array',
+        uniqueItems: true,
+        maxItems: ROLES.length,
+        items: { type: 'string', enum: [...ROLES] },
+        examples: [['customer']],
+      },
+    },
+  },
+
+  CreatedId: {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', format: 'uuid' } },
+  },
+  Product: {
+    type: 'object',
+    required: [
+      'id',
+      'name',
+      'description',
+      'price',
+      'categoryId',
+      'imageUrl',
+      'active',
+      'availableQuantity',
+      'createdAt',
+      'updatedAt',
+    ],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      name: { type: 'string' },
+      description: { type: ['string', 'null'] },
+      price: schema('Money'),
+      categoryId: { type: ['string', 'null'], format: 'uuid' },
+      imageUrl: { type: ['string', 'null'] },
+      active: { type: 'boolean' },
+      availableQuantity: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Stock on hand less what is reserved for orders.',
+      },
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    },
+  },
+  Inventory: {
+    type: 'object',
+    description: 'A product whose stock was never recorded has 0 of everything.',
+    required: ['productId', 'onHand', 'reserved', 'available'],
+    properties: {
+      productId: { type: 'string', format: 'uuid' },
+      onHand: { type: 'integer', minimum: 0 },
+      reserved: { type: 'integer', minimum: 0, description: 'Held for orders being checked out.' },
+      available: { type: 'integer', minimum: 0, description: '`onHand` less `reserved`.' },
+    },
+  },
+  CartLine: {
+    type: 'object',
+    required: ['productId', 'productName', 'quantity', 'unitPrice', 'lineTotal'],
+    properties: {
+      productId: { type: 'string', format: 'uuid' },
+      productName: { type: 'string', description: 'As the catalog named it when it was first added.' },
+      quantity: { type: 'integer', minimum: 1, maximum: CART_LINE_MAX_QUANTITY },
+      unitPrice: { ...schema('Money'), description: 'The catalog price when the product was first added.' },
+      lineTotal: schema('Money'),
+    },
+  },
+  Cart: {
+    type: 'object',
+    description:
+      'The caller’s own cart. A cart not changed for its time to live (30 days unless configured) is ' +
+      'empty, its `updatedAt` the instant it expired.',
+    required: ['items', 'itemCount', 'totalAmount', 'updatedAt'],
+    properties: {
+      items: { type: 'array', items: schema('CartLine') },
+      itemCount: { type: 'integer', minimum: 0, description: 'The sum of the lines’ quantities.' },
+      totalAmount: schema('Money'),
+      updatedAt: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description: 'The last change; null for a cart that never held anything.',
+      },
+    },
+  },
+  OrderLine: {
+    type: 'object',
+    required: ['productId', 'productName', 'quantity', 'unitPrice', 'lineTotal'],
+    properties: {
+      productId: { type: 'string', format: 'uuid' },
+      productName: { type: 'string' },
+      quantity: { type: 'integer', minimum: 1 },
+      unitPrice: schema('Money'),
+      lineTotal: schema('Money'),
+    },
+  },
+  Address: {
+    type: 'object',
+    description: 'The shipping address as given, each text trimmed.',
+    required: ['name', 'line1', 'line2', 'city', 'postalCode', 'country'],
+    properties: {
+      name: { type: 'string' },
+      line1: { type: 'string' },
+      line2: { type: ['string', 'null'], description: 'null when left out or blank.' },
+      city: { type: 'string' },
+      postalCode: { type: 'string' },
+      country: { type: 'string', pattern: '^[A-Z]{2}$' },
+    },
+  },
+  Payment: {
+    type: 'object',
+    description: '`PENDING`, for the order total, until the payment is requested.',
+    required: ['status', 'amount', 'refundedAmount'],
+    properties: {
+      status: { type: 'string', enum: PAYMENT_STATUSES },
+      amount: schema('Money'),
+      refundedAmount: schema('Money'),
+    },
+  },
+  Order: {
+    type: 'object',
+    required: [
+      'id',
+      'userId',
+      'status',
+      'items',
+      'totalAmount',
+      'shippingAddress',
+      'payment',
+      'createdAt',
+      'updatedAt',
+      'expiresAt',
+    ],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      userId: { type: 'string', description: 'The `sub` of the customer who placed it.' },
+      status: { type: 'string', enum: ORDER_STATUSES },
+      items: { type: 'array', minItems: 1, items: schema('OrderLine') },
+      totalAmount: schema('Money'),
+      shippingAddress: schema('Address'),
+      payment: schema('Payment'),
+      cancellationReason: {
+        type: 'string',
+        enum: [...CANCELLATION_REASONS],
+        description: 'Present only when the status is `CANCELLED`.',
+      },
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      expiresAt: {
+        ...timestamp,
+        description: 'When a PENDING order is due to be cancelled as `expired` (not enforced yet).',
+      },
+    },
+  },
+  PlacedOrder: {
+    type: 'object',
+    required: ['orderId', 'status'],
+    properties: {
+      orderId: { type: 'string', format: 'uuid' },
+      status: {
+        type: 'string',
+        const: 'PENDING',
+        description: 'Always PENDING, also when a repeated request answers for an order that has moved on.',
+      },
+    },
+  },
+  DevToken: {
+    type: 'object',
+    required: ['access_token', 'token_type', 'expires_in'],
+    properties: {
+      access_token: { type: 'string', description: 'An RS256 JWT with `sub` and `realm_access.roles`.' },
+      token_type: { type: 'string', const: 'Bearer' },
+      expires_in: { type: 'integer', minimum: 1, description: 'Seconds until the token expires.' },
+    },
+  },
+  Jwks: {
+    type: 'object',
+    description: 'RFC 7517 JSON Web Key Set: the development issuer’s public key.',
+    required: ['keys'],
+    properties: {
+      keys: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kty', 'n', 'e', 'kid', 'alg', 'use'],
+          properties: {
+            kty: { type: 'string', const: 'RSA' },
+            n: { type: 'string' },
+            e: { type: 'string' },
+            kid: { type: 'string', description: 'The key’s RFC 7638 thumbprint.' },
+            alg: { type: 'string', const: 'RS256' },
+            use: { type: 'string', const: 'sig' },
+          },
+        },
+      },
+    },
+  },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: {
+      status: { type: 'string', enum: ['up', 'down'] },
+      checks: {
+        type: 'object',
+        description: 'Readiness only: every check (`eventStore`, `readModels`), each `up` or `down`.',
+        additionalProperties: { type: 'string', enum: ['up', 'down'] },
+      },
+    },
+  },
+};
+
+// Paths
+
+const catalog: Paths = {
+  '/api/v1/categories': {
+    post: {
+      tags: ['Catalog'],
+      operationId: 'createCategory',
+      summary: 'Create a category',
+      description: 'Role: admin.',
+      security: bearer,
+      parameters: [requestId],
+      requestBody: body('CreateCategoryRequest'),
+      responses: {
+        '201': answer('Created.', commandHeaders, json('CreatedId')),
+        '400': problem('The body is not valid JSON or not a valid request, e.g. a blank or too long name.'),
+        ...guarded('admin'),
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/products': {
+    post: {
+      tags: ['Catalog'],
+      operationId: 'createProduct',
+      summary: 'Create a product',
+      description: 'Role: admin. The product is active from the start.',
+      security: bearer,
+      parameters: [requestId],
+      requestBody: body('CreateProductRequest'),
+      responses: {
+        '201': answer(
+          'Created; `ETag` is the product’s revision.',
+          { ...commandHeaders, Location: header('Location') },
+          json('CreatedId'),
+        ),
+        '400': problem(
+          'The body is not valid JSON or not a valid request: a price out of range or with three decimals, ' +
+            'an unknown `categoryId`, an image URL that is not http(s), ...',
+        ),
+        ...guarded('admin'),
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/products/{productId}': {
+    get: {
+      tags: ['Catalog'],
+      operationId: 'getProduct',
+      summary: 'Read a product',
+      description: 'Public. Inactive products are answered too, with `active: false`.',
+      security: [],
+      parameters: [productId, minPosition, requestId],
+      responses: {
+        '200': answer('The product.', readHeaders, json('Product')),
+        '400': problem(MALFORMED_MIN_POSITION),
+        '404': problem('No such product.'),
+        '503': UNAVAILABLE,
+      },
+    },
+    patch: {
+      tags: ['Catalog'],
+      operationId: 'updateProduct',
+      summary: 'Change a product',
+      description:
+        'Role: admin. Changes any of name, description, price, imageUrl and active; `If-Match` applies the ' +
+        'change only to that revision. A price change does not reprice lines already in carts.',
+      security: bearer,
+      parameters: [productId, ifMatch, requestId],
+      requestBody: body('UpdateProductRequest'),
+      responses: {
+        '200': answer('The product as changed.', commandHeaders, json('Product')),
+        '400': problem(`The body is not valid JSON or not a valid request, or ${MALFORMED_IF_MATCH}.`),
+        ...guarded('admin'),
+        '404': problem('No such product.'),
+        '409': problem(
+          'Deactivating an inactive product or activating an active one; or, without `If-Match`, ' +
+            'another request changed the product meanwhile.',
+        ),
+        '412': PRECONDITION_FAILED,
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/inventory/{productId}/restock': {
+    post: {
+      tags: ['Inventory'],
+      operationId: 'restockProduct',
+      summary: 'Add stock',
+      description:
+        'Role: admin. `If-Match` names the revision of the inventory (the `ETag` of ' +
+        '`GET /api/v1/inventory/{productId}`), not of the product.',
+      security: bearer,
+      parameters: [productId, ifMatch, requestId],
+      requestBody: body('RestockRequest'),
+      responses: {
+        '200': answer('The stock after the restock.', commandHeaders, json('Inventory')),
+        '400': problem(`The body is not valid JSON or not a valid request, or ${MALFORMED_IF_MATCH}.`),
+        ...guarded('admin'),
+        '404': problem('No such product.'),
+        '409': problem('Without `If-Match`: other writers kept changing the stock while this one retried.'),
+        '412': PRECONDITION_FAILED,
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/inventory/{productId}': {
+    get: {
+      tags: ['Inventory'],
+      operationId: 'getInventory',
+      summary: 'Read the stock of a product',
+      description: 'Role: admin.',
+      security: bearer,
+      parameters: [productId, minPosition, requestId],
+      responses: {
+        '200': answer(
+          'The stock; `ETag` is `"-1"` while none was ever recorded.',
+          readHeaders,
+          json('Inventory'),
+        ),
+        '400': problem(MALFORMED_MIN_POSITION),
+        ...guarded('admin'),
+        '404': problem('No such product.'),
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+};
+
+const CART_CONFLICT = problem(
+  'Without `If-Match`: other writers (another instance of the shop) kept changing the cart while this ' +
+    'one retried.',
+);
+
+const cart: Paths = {
+  '/api/v1/cart': {
+    get: {
+      tags: ['Cart'],
+      operationId: 'getCart',
+      summary: 'Read the caller’s cart',
+      description: 'Role: customer. An empty cart if there is none.',
+      security: bearer,
+      parameters: [minPosition, requestId],
+      responses: {
+        '200': answer('The cart; `ETag` is `"-1"` for a cart never used.', readHeaders, json('Cart')),
+        '400': problem(MALFORMED_MIN_POSITION),
+        ...guarded('customer'),
+        '503': UNAVAILABLE,
+      },
+    },
+    delete: {
+      tags: ['Cart'],
+      operationId: 'clearCart',
+      summary: 'Empty the caller’s cart',
+      description: 'Role: customer. Emptying an empty cart changes nothing and answers 204 too.',
+      security: bearer,
+      parameters: [ifMatch, requestId],
+      responses: {
+        '204': answer('Emptied.', commandHeaders),
+        '400': problem(`${MALFORMED_IF_MATCH}.`),
+        ...guarded('customer'),
+        '409': CART_CONFLICT,
+        '412': PRECONDITION_FAILED,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/cart/items': {
+    post: {
+      tags: ['Cart'],
+      operationId: 'addCartItem',
+      summary: 'Add a product to the caller’s cart',
+      description:
+        'Role: customer. Adds to an existing line, which keeps the price it was first added at. ' +
+        'Neither checks nor reserves stock: availability is settled at checkout.',
+      security: bearer,
+      parameters: [ifMatch, requestId],
+      requestBody: body('AddCartItemRequest'),
+      responses: {
+        '200': answer('The cart.', commandHeaders, json('Cart')),
+        '400': problem(
+          'The body is not valid JSON or not a valid request, the line would hold more than ' +
+            `${CART_LINE_MAX_QUANTITY}, or ${MALFORMED_IF_MATCH}.`,
+        ),
+        ...guarded('customer'),
+        '404': problem('No such product, or it is inactive.'),
+        '409': CART_CONFLICT,
+        '412': PRECONDITION_FAILED,
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/cart/items/{productId}': {
+    put: {
+      tags: ['Cart'],
+      operationId: 'changeCartItemQuantity',
+      summary: 'Set the quantity of a line',
+      description: 'Role: customer. Quantity 0 removes the line.',
+      security: bearer,
+      parameters: [productId, ifMatch, requestId],
+      requestBody: body('ChangeCartItemQuantityRequest'),
+      responses: {
+        '200': answer('The cart.', commandHeaders, json('Cart')),
+        '400': problem(`The body is not valid JSON or not a valid request, or ${MALFORMED_IF_MATCH}.`),
+        ...guarded('customer'),
+        '404': problem('The cart has no line for this product.'),
+        '409': CART_CONFLICT,
+        '412': PRECONDITION_FAILED,
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+    delete: {
+      tags: ['Cart'],
+      operationId: 'removeCartItem',
+      summary: 'Remove a line',
+      description: 'Role: customer.',
+      security: bearer,
+      parameters: [productId, ifMatch, requestId],
+      responses: {
+        '200': answer('The cart.', commandHeaders, json('Cart')),
+        '400': problem(`${MALFORMED_IF_MATCH}.`),
+        ...guarded('customer'),
+        '404': problem('The cart has no line for this product.'),
+        '409': CART_CONFLICT,
+        '412': PRECONDITION_FAILED,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+};
+
+const ORDER_NOT_FOUND = problem('No such order, or another customer’s.');
+
+/** cancel, ship and deliver: the same shape, each its own transition. */
+function orderTransition(
+  operationId: string,
+  summary: string,
+  description: string,
+  status: '200' | '202',
+  conflict: string,
+  ...roles: string[]
+): Operation {
+  return {
+    tags: ['Orders'],
+    operationId,
+    summary,
+    description,
+    security: bearer,
+    parameters: [orderId, ifMatch, requestId],
+    responses: {
+      [status]: answer('The order.', commandHeaders, json('Order')),
+      '400': problem(`${MALFORMED_IF_MATCH}.`),
+      ...guarded(...roles),
+      '404': ORDER_NOT_FOUND,
+      '409': problem(`${conflict}; or, without \`If-Match\`, another request changed the order meanwhile.`),
+      '412': PRECONDITION_FAILED,
+      '503': UNAVAILABLE,
+    },
+  };
+}
+
+const orders: Paths = {
+  '/api/v1/orders': {
+    post: {
+      tags: ['Orders'],
+      operationId: 'placeOrder',
+      summary: 'Place an order from the caller’s cart',
+      description:
+        'Role: customer. Takes the caller’s current cart and empties it; never checks stock synchronously. ' +
+        `The order total must be within ${formatMoney(ORDER_MIN_TOTAL_CENTS)}..${formatMoney(ORDER_MAX_TOTAL_CENTS)}. ` +
+        'The same `Idempotency-Key` with the same body answers the same response again and creates nothing; ' +
+        'with a different body it is a 422. Keys are per customer. The checkout saga (reserve, charge, ' +
+        'confirm) does not run yet: the order stays PENDING until it is cancelled.',
+      security: bearer,
+      parameters: [parameter('IdempotencyKey'), requestId],
+      requestBody: body('PlaceOrderRequest'),
+      responses: {
+        '202': answer(
+          'Accepted; `ETag` is the order’s first revision, `X-Event-Position` the position of its first event.',
+          { ...commandHeaders, Location: header('Location') },
+          json('PlacedOrder'),
+        ),
+        '400': problem(
+          'The body is not valid JSON or not a valid request, the `Idempotency-Key` is malformed, or the ' +
+            'cart is empty.',
+        ),
+        ...guarded('customer'),
+        '422': problem(
+          `The order total is outside ${formatMoney(ORDER_MIN_TOTAL_CENTS)}..${formatMoney(ORDER_MAX_TOTAL_CENTS)}, ` +
+            'or the `Idempotency-Key` was already used with a different body.',
+        ),
+        '428': problem('No `Idempotency-Key` header.'),
+        ...BODY_PROBLEMS,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/orders/{orderId}': {
+    get: {
+      tags: ['Orders'],
+      operationId: 'getOrder',
+      summary: 'Read an order',
+      description: 'Roles: customer (own orders only) or admin (any order).',
+      security: bearer,
+      parameters: [orderId, minPosition, requestId],
+      responses: {
+        '200': answer('The order.', readHeaders, json('Order')),
+        '400': problem(MALFORMED_MIN_POSITION),
+        ...guarded('customer', 'admin'),
+        '404': ORDER_NOT_FOUND,
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+  '/api/v1/orders/{orderId}/cancel': {
+    post: orderTransition(
+      'cancelOrder',
+      'Cancel an order',
+      'Roles: customer (own orders only) or admin (any order). Cancels a PENDING or CONFIRMED order ' +
+        'with the reason `customer_cancelled`. No body.',
+      '202',
+      'The order is SHIPPED, DELIVERED or CANCELLED',
+      'customer',
+      'admin',
+    ),
+  },
+  '/api/v1/orders/{orderId}/ship': {
+    post: orderTransition(
+      'shipOrder',
+      'Ship an order',
+      'Role: admin. Only a CONFIRMED order ships; until the checkout saga runs no order is confirmed. No body.',
+      '200',
+      'The order is not CONFIRMED',
+      'admin',
+    ),
+  },
+  '/api/v1/orders/{orderId}/deliver': {
+    post: orderTransition(
+      'deliverOrder',
+      'Record an order as delivered',
+      'Role: admin. Only a SHIPPED order is delivered. No body.',
+      '200',
+      'The order is not SHIPPED',
+      'admin',
+    ),
+  },
+};
+
+const DEVELOPMENT_ONLY =
+  'Development issuer only: served when no identity provider is configured (`OIDC_*` unset), never ' +
+  'with `NODE_ENV=production`.';
+
+const identity: Paths = {
+  '/dev/token': {
+    post: {
+      tags: ['Development issuer'],
+      operationId: 'issueDevToken',
+      summary: 'Issue a token',
+      description: `${DEVELOPMENT_ONLY} Public. Signs a token with the key the shop keeps in its data directory; it is validated like any production token.`,
+      security: [],
+      parameters: [requestId],
+      requestBody: body('DevTokenRequest'),
+      responses: {
+        '200': answer(
+          'The token.',
+          { 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } },
+          json('DevToken'),
+        ),
+        '400': problem('The body is not valid JSON or not a valid request.'),
+        ...BODY_PROBLEMS,
+      },
+    },
+  },
+  '/.well-known/jwks.json': {
+    get: {
+      tags: ['Development issuer'],
+      operationId: 'getJwks',
+      summary: 'The development issuer’s public keys',
+      description: `${DEVELOPMENT_ONLY} Public.`,
+      security: [],
+      parameters: [requestId],
+      responses: {
+        '200': answer(
+          'The key set.',
+          { 'Cache-Control': { description: '`public, max-age=300`', schema: { type: 'string' } } },
+          json('Jwks'),
+        ),
+      },
+    },
+  },
+};
+
+const operations: Paths = {
+  '/health/live': {
+    get: {
+      tags: ['Operations'],
+      operationId: 'live',
+      summary: 'Liveness',
+      description: 'Public. 200 while the process runs.',
+      security: [],
+      parameters: [requestId],
+      responses: { '200': answer('Up: `{ "status": "up" }`.', {}, json('Health')) },
+    },
+  },
+  '/health/ready': {
+    get: {
+      tags: ['Operations'],
+      operationId: 'ready',
+      summary: 'Readiness',
+      description:
+        'Public. 200 only when the event store and the read-model database answer (each within 2 s). ' +
+        'Both answers list every check.',
+      security: [],
+      parameters: [requestId],
+      responses: {
+        '200': answer('Ready.', {}, json('Health')),
+        '503': answer(
+          'Not ready: a check is `down`.',
+          { 'Retry-After': header('RetryAfter') },
+          json('Health'),
+        ),
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      tags: ['Operations'],
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      description:
+        'Public. Prometheus text exposition format (`text/plain; version=0.0.4`): process metrics and ' +
+        '`eventstore_delivery_stall_seconds`.',
+      security: [],
+      parameters: [requestId],
+      responses: {
+        '200': answer('The metrics.', {}, { 'text/plain': { schema: { type: 'string' } } }),
+      },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      tags: ['Operations'],
+      operationId: 'getOpenApi',
+      summary: 'This document',
+      description: 'Public. The OpenAPI 3.1 description of the API.',
+      security: [],
+      parameters: [requestId],
+      responses: {
+        '200': answer(
+          'This document.',
+          {},
+          { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document.' } } },
+        ),
+      },
+    },
+  },
+  '/docs': {
+    get: {
+      tags: ['Operations'],
+      operationId: 'getDocs',
+      summary: 'Browse this document',
+      description: 'Public. A page (Swagger UI) to browse and try the API; it is served at `/docs/`.',
+      security: [],
+      parameters: [requestId],
+      responses: {
+        '200': answer('The page (at `/docs/`).', {}, { 'text/html': { schema: { type: 'string' } } }),
+        '301': answer('Redirect from `/docs` to `/docs/`.', { Location: header('Location') }),
+      },
+    },
+  },
+};
+
+export const openApiDocument: OpenAPIV3_1.Document = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Shop API',
+    version: '1.0.0',
+    description: [
+      'An event-sourced shop: catalog, inventory, carts and orders. JSON in and out (`application/json`), UTF-8.',
+      '',
+      '- Money is a decimal **string** with exactly two decimals in responses (`"29.99"`); requests accept ' +
+        'a string or a number with at most two decimals, anything else is a 400.',
+      '- Ids are UUIDs (server generated); a path id that is not a UUID is a 404, like an unknown one. ' +
+        'Timestamps are ISO 8601 UTC strings.',
+      '- Errors are RFC 9457 problem details (`application/problem+json`). Unknown fields in a body are ' +
+        'refused (400), not ignored; an unknown path is a 404 problem; an unexpected failure is a 500 ' +
+        'problem that says nothing more.',
+      '- Optimistic concurrency: every single-aggregate resource answers `ETag: "<revision>"`; writes ' +
+        'accept `If-Match: "<revision>"` and answer 412 when it is stale. No GET answers 304: ' +
+        '`If-None-Match` is ignored.',
+      '- Consistency token: every accepted command answers `X-Event-Position`; any GET under `/api/v1` ' +
+        'accepts `X-Min-Position` and answers `X-Projection-Position`. This gives read-your-writes.',
+      '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
+        'id in the metadata of every event the request causes.',
+      '',
+      'Not served yet: lists and search, audit, analytics and event export, rate limits (429).',
+    ].join('\n'),
+  },
+  tags: [
+    { name: 'Catalog', description: 'Categories and products; reads are public.' },
+    { name: 'Inventory', description: 'Stock per product.' },
+    { name: 'Cart', description: 'Always the caller’s own cart.' },
+    { name: 'Orders', description: 'Placing orders and moving them along.' },
+    { name: 'Development issuer', description: DEVELOPMENT_ONLY },
+    { name: 'Operations', description: 'Health, metrics and this document.' },
+  ],
+  paths: { ...catalog, ...cart, ...orders, ...identity, ...operations },
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'A JWT signed with RS256, validated against the issuer’s JWKS (the key chosen by `kid`), with ' +
+          'issuer, audience and expiry checked (5 s clock tolerance). `sub` is the user id; roles are read ' +
+          `from \`realm_access.roles\` (Keycloak layout): ${ROLES.join(', ')}.`,
+      },
+    },
+    parameters: {
+      ProductId: {
+        name: 'productId',
+        in: 'path',
+        required: true,
+        description: 'A product id; one that is not a UUID is a 404.',
+        schema: { type: 'string', format: 'uuid' },
+      },
+      OrderId: {
+        name: 'orderId',
+        in: 'path',
+        required: true,
+        description: 'An order id; one that is not a UUID is a 404.',
+        schema: { type: 'string', format: 'uuid' },
+      },
+      IfMatch: {
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description:
+          'Apply the write only to this revision of the resource (its `ETag`), quoted; `"-1"` names a ' +
+          'resource with no history yet. Stale: 412; anything but a quoted revision (`*`, a weak tag, a list): 400.',
+        schema: { type: 'string', pattern: '^"(-1|\\d{1,15})"$' },
+        examples: { revision: { value: '"3"' } },
+      },
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: true,
+        description:
+          'Names the order for this customer: the same key with the same body answers the same response ' +
+          'again and creates nothing; with a different body it is a 422. Missing: 428; malformed: 400.',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+      },
+      XMinPosition: {
+        name: 'X-Min-Position',
+        in: 'header',
+        required: false,
+        description:
+          'A command’s `X-Event-Position`: the server waits (at most 5 s) until the data it reads from has ' +
+          'caught up with that position, then answers. When the wait runs out it answers anyway, with a ' +
+          'lower `X-Projection-Position`. Not a whole number: 400.',
+        schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      },
+      XRequestId: {
+        name: 'X-Request-Id',
+        in: 'header',
+        required: false,
+        description:
+          'The correlation id of every event the request causes, echoed in the answer. A value that does ' +
+          'not match the pattern is replaced by a generated UUID, not refused.',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+      },
+    },
+    headers: {
+      ETag: {
+        description:
+          'The revision of the one aggregate the answer is about, quoted: what `If-Match` takes. `"-1"` ' +
+          'when it has no history yet.',
+        schema: { type: 'string', pattern: '^"(-1|\\d+)"$' },
+      },
+      XEventPosition: {
+        description:
+          'The global position of the last event the command appended; when it changed nothing, of the ' +
+          'last event of its stream (0 when there is none). Send it as `X-Min-Position` to read your write.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      XProjectionPosition: {
+        description:
+          'Every event up to this position has been applied to (or had nothing to do with) the data in ' +
+          'the answer. Sent on every answer to a GET under `/api/v1`, problems included.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      XRequestId: {
+        description: 'The request’s `X-Request-Id`, or the one generated for it.',
+        schema: { type: 'string' },
+      },
+      Location: {
+        description: 'The path of the resource.',
+        schema: { type: 'string', format: 'uri-reference' },
+      },
+      RetryAfter: {
+        description: 'Seconds to wait before trying again.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      WWWAuthenticate: {
+        description:
+          'The bearer challenge: `Bearer realm="shop"` without a token; with ' +
+          '`error="invalid_token", error_description="..."` for a token that does not verify; with ' +
+          '`error="insufficient_scope"` on a 403.',
+        schema: { type: 'string' },
+      },
+    },
+    schemas,
+  },
+};
