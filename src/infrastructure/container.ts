@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { createApp, type MetricsEndpoint } from '../api/app.js';
+import { auditRoutes } from '../api/audit/audit.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { openApiRoutes } from '../api/openapi/openapi.routes.js';
 import type { Config } from './config.js';
@@ -111,6 +112,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const bus = await container.getAsync<CommandBus>(TOKENS.CommandBus);
   const now = container.get<Clock>(TOKENS.Clock);
   const { requireRole } = authentication(identity);
+  const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const app = createApp({
     logger,
     isDependencyDown: isPostgresUnavailable,
@@ -134,9 +136,13 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
         orderTimeoutMs: config.ORDER_TIMEOUT_MS,
         now,
       }),
+      auditRoutes({
+        readStream: (streamId) => codec.readStream(streamId),
+        verifyStream: (streamId) => eventStore.verifyStream(streamId),
+        auditorsAndAdmins: requireRole('auditor', 'admin'),
+      }),
     ],
   });
-  const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const background = new AbortController();
   const completer = runCheckoutCompleter({
     bus,

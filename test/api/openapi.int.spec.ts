@@ -214,6 +214,21 @@ describe('The OpenAPI description', () => {
       '/api/v1/orders/{orderId}/deliver',
     );
     await expectDocumented(
+      await shop.call(`/api/v1/audit/orders/${orderId}`, { token: admin }),
+      'get',
+      '/api/v1/audit/orders/{orderId}',
+    );
+    await expectDocumented(
+      await shop.call(`/api/v1/audit/orders/${orderId}?asOf=${new Date().toISOString()}`, { token: admin }),
+      'get',
+      '/api/v1/audit/orders/{orderId}',
+    );
+    await expectDocumented(
+      await shop.call(`/api/v1/audit/orders/${orderId}?asOf=yesterday`, { token: admin }),
+      'get',
+      '/api/v1/audit/orders/{orderId}',
+    );
+    await expectDocumented(
       await shop.call('/api/v1/cart', { method: 'DELETE', token: shopper }),
       'delete',
       '/api/v1/cart',

@@ -94,6 +94,7 @@ const UNAVAILABLE = problem(
 );
 
 const commandHeaders: Headers = { ETag: header('ETag'), 'X-Event-Position': header('XEventPosition') };
+const projectionHeaders: Headers = { 'X-Projection-Position': header('XProjectionPosition') };
 const readHeaders: Headers = { ETag: header('ETag'), 'X-Projection-Position': header('XProjectionPosition') };
 
 const body = (name: string): OpenAPIV3.RequestBodyObject & OpenAPIV3_1.RequestBodyObject => ({
@@ -488,6 +489,48 @@ const schemas: Record<string, Schema> = {
       expiresAt: {
         ...timestamp,
         description: 'When a PENDING order is due to be cancelled as `expired` (not enforced yet).',
+      },
+    },
+  },
+  AuditedEvent: {
+    type: 'object',
+    required: ['revision', 'position', 'type', 'data', 'metadata', 'recordedAt', 'hash', 'previousHash'],
+    properties: {
+      revision: { type: 'integer', minimum: 0 },
+      position: { type: 'integer', minimum: 1, description: 'The global position; not contiguous.' },
+      type: { type: 'string', description: 'The event type, e.g. `OrderPlaced`.' },
+      data: {
+        type: 'object',
+        description: 'As stored, personal data opened; a forgotten customer’s shows as erased.',
+      },
+      metadata: {
+        type: 'object',
+        required: ['actor', 'correlationId', 'causationId'],
+        additionalProperties: false,
+        properties: {
+          actor: { type: 'string', description: 'A token’s `sub`, or `system:<component>`.' },
+          correlationId: { type: 'string' },
+          causationId: { type: 'string' },
+          requestId: { type: 'string' },
+        },
+      },
+      recordedAt: timestamp,
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      previousHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    },
+  },
+  OrderHistory: {
+    type: 'object',
+    required: ['streamId', 'events', 'verified'],
+    additionalProperties: false,
+    properties: {
+      streamId: { type: 'string', examples: ['order-7f0c2b9e-3c1d-4a57-9d0e-4b8f2f1a6c33'] },
+      events: { type: 'array', minItems: 1, items: schema('AuditedEvent') },
+      verified: {
+        type: 'boolean',
+        description:
+          'Whether every stored event still hashes to its `hash`: `sha256(previousHash + canonical event)`, ' +
+          'the first `previousHash` being 64 zeros.',
       },
     },
   },
@@ -905,6 +948,42 @@ const DEVELOPMENT_ONLY =
   'Development issuer only: served when no identity provider is configured (`OIDC_*` unset), never ' +
   'with `NODE_ENV=production`.';
 
+const audit: Paths = {
+  '/api/v1/audit/orders/{orderId}': {
+    get: {
+      tags: ['Audit'],
+      operationId: 'auditOrder',
+      summary: 'An order’s history, or the order as it stood at an instant',
+      description:
+        'Roles: auditor or admin. Read from the event store, never from a read model. Without `asOf`: ' +
+        'every event of the order with its metadata and hashes, and whether the hash chain verifies. ' +
+        'With `asOf`: the order folded from the events recorded until then, its payment likewise.',
+      security: bearer,
+      parameters: [
+        orderId,
+        {
+          name: 'asOf',
+          in: 'query',
+          required: false,
+          description: 'An ISO 8601 date and time with an offset, e.g. `2026-03-01T10:00:00Z`.',
+          schema: { type: 'string', format: 'date-time' },
+        },
+        minPosition,
+        requestId,
+      ],
+      responses: {
+        '200': answer('The history, or with `asOf` the order at that instant.', projectionHeaders, {
+          'application/json': { schema: { oneOf: [schema('OrderHistory'), schema('Order')] } },
+        }),
+        '400': problem(`\`asOf\` is not a date and time with an offset, or ${MALFORMED_MIN_POSITION}`),
+        ...guarded('auditor', 'admin'),
+        '404': problem('No such order, or none yet at `asOf`.'),
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+};
+
 const identity: Paths = {
   '/dev/token': {
     post: {
@@ -1048,7 +1127,7 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
         'id in the metadata of every event the request causes.',
       '',
-      'Not served yet: lists and search, audit, analytics and event export, rate limits (429).',
+      'Not served yet: lists and search, analytics and event export, rate limits (429).',
     ].join('\n'),
   },
   tags: [
@@ -1056,10 +1135,11 @@ export const openApiDocument: OpenAPIV3_1.Document = {
     { name: 'Inventory', description: 'Stock per product.' },
     { name: 'Cart', description: 'Always the caller’s own cart.' },
     { name: 'Orders', description: 'Placing orders and moving them along.' },
+    { name: 'Audit', description: 'Order histories from the event store, and whether they verify.' },
     { name: 'Development issuer', description: DEVELOPMENT_ONLY },
     { name: 'Operations', description: 'Health, metrics and this document.' },
   ],
-  paths: { ...catalog, ...cart, ...orders, ...identity, ...operations },
+  paths: { ...catalog, ...cart, ...orders, ...audit, ...identity, ...operations },
   components: {
     securitySchemes: {
       bearer: {

@@ -4,22 +4,16 @@ import { Equals, IsDefined, IsString, Length, Matches, ValidateNested } from 'cl
 import { type CommandBus, handle, type Handled, load } from '../../commands/commandHandler.js';
 import { placeOrder, requestHashOf } from '../../commands/order/placeOrder.js';
 import { type OrderCommand, orderDecider } from '../../domain/order/order.decide.js';
-import {
-  type ExistingOrder,
-  type Order,
-  type OrderEvent,
-  orderStatusCode,
-  orderStreamId,
-} from '../../domain/order/order.js';
+import { type ExistingOrder, type Order, type OrderEvent, orderStreamId } from '../../domain/order/order.js';
 import { paymentDecider } from '../../domain/payment/payment.decide.js';
-import { paymentStreamId, paymentView } from '../../domain/payment/payment.js';
+import { paymentStreamId } from '../../domain/payment/payment.js';
 import { NotFound } from '../../domain/shared/errors.js';
-import { formatMoney } from '../../domain/shared/money.js';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { callerOf } from '../auth/authenticate.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
+import { orderView } from './orderView.js';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 
 class ShippingAddressBody {
@@ -110,30 +104,7 @@ export function orderRoutes(dependencies: OrderDependencies): Router {
 
   async function orderBody(order: ExistingOrder) {
     const { state: payment } = await load(bus, paymentDecider, paymentStreamId(order.id));
-    const paid = paymentView(payment);
-    return {
-      id: order.id,
-      userId: order.userId,
-      status: orderStatusCode(order.status),
-      items: order.items.map((line) => ({
-        productId: line.productId,
-        productName: line.productName,
-        quantity: line.quantity,
-        unitPrice: formatMoney(line.unitPriceCents),
-        lineTotal: formatMoney(line.unitPriceCents * line.quantity),
-      })),
-      totalAmount: formatMoney(order.totalCents),
-      shippingAddress: order.shippingAddress,
-      payment: {
-        status: paid?.status ?? 'PENDING',
-        amount: formatMoney(paid?.amountCents ?? order.totalCents),
-        refundedAmount: formatMoney(paid?.refundedCents ?? 0),
-      },
-      ...(order.status === 'Cancelled' ? { cancellationReason: order.cancellationReason } : {}),
-      createdAt: order.placedAt,
-      updatedAt: order.updatedAt,
-      expiresAt: order.expiresAt,
-    };
+    return orderView(order, payment);
   }
 
   /** The order, if the caller may see it: another customer's order is answered as not found. */

@@ -1,0 +1,80 @@
+import { type Request, type RequestHandler, Router } from 'express';
+import { type DomainEvent, fold } from '../../domain/shared/decider.js';
+import { orderDecider } from '../../domain/order/order.decide.js';
+import { type OrderEvent, orderStreamId } from '../../domain/order/order.js';
+import { paymentDecider } from '../../domain/payment/payment.decide.js';
+import { type PaymentEvent, paymentStreamId } from '../../domain/payment/payment.js';
+import { NotFound, ValidationError } from '../../domain/shared/errors.js';
+import type { RecordedEvent, StreamVerification } from '../../eventstore/eventStore.js';
+import { orderView } from '../orders/orderView.js';
+import { pathId } from '../pathIds.js';
+
+/** A date and time with its offset, e.g. `2026-03-01T10:00:00Z` or `2026-03-01T11:00:00.250+01:00`. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export interface AuditDependencies {
+  /** A stream's events with their metadata and hashes, personal data opened (EventCodec.readStream). */
+  readStream: (streamId: string) => Promise<RecordedEvent[]>;
+  /** Recomputes the stream's hash chain over what is stored. */
+  verifyStream: (streamId: string) => Promise<StreamVerification>;
+  auditorsAndAdmins: RequestHandler[];
+}
+
+function asOfParameter(request: Request): Date | undefined {
+  const asOf = request.query.asOf;
+  if (asOf === undefined) return undefined;
+  const instant = typeof asOf === 'string' && INSTANT.test(asOf) ? new Date(asOf) : undefined;
+  if (!instant || Number.isNaN(instant.getTime())) {
+    throw new ValidationError(
+      'asOf',
+      'must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T10:00:00Z',
+    );
+  }
+  return instant;
+}
+
+const domainEvent = ({ type, data }: RecordedEvent): DomainEvent => ({ type, data });
+
+function historyEntry(event: RecordedEvent) {
+  const { actor, correlationId, causationId, requestId } = event.metadata;
+  return {
+    revision: event.revision,
+    position: event.position,
+    type: event.type,
+    data: event.data,
+    metadata: { actor, correlationId, causationId, ...(requestId === undefined ? {} : { requestId }) },
+    recordedAt: event.recordedAt.toISOString(),
+    hash: event.hash,
+    previousHash: event.previousHash,
+  };
+}
+
+/**
+ * What auditors read: an order's history straight from the event store, with the verdict of its
+ * hash chain, and the order as it stood at an instant, folded from the events recorded by then.
+ * Never from a read model, so nothing between the events and the answer can have changed them.
+ */
+export function auditRoutes({ readStream, verifyStream, auditorsAndAdmins }: AuditDependencies): Router {
+  const router = Router();
+
+  router.get('/api/v1/audit/orders/:orderId', ...auditorsAndAdmins, async (request, response) => {
+    const orderId = pathId(request, 'orderId', 'order');
+    const asOf = asOfParameter(request);
+    const streamId = orderStreamId(orderId);
+    const events = await readStream(streamId);
+    if (events.length === 0) throw new NotFound('order', orderId);
+
+    if (asOf === undefined) {
+      const { verified } = await verifyStream(streamId);
+      response.json({ streamId, events: events.map(historyEntry), verified });
+      return;
+    }
+    const recordedBy = (event: RecordedEvent): boolean => event.recordedAt <= asOf;
+    const order = fold(orderDecider, events.filter(recordedBy).map(domainEvent) as OrderEvent[]);
+    if (order.status === 'Absent') throw new NotFound('order', orderId);
+    const paymentEvents = (await readStream(paymentStreamId(orderId))).filter(recordedBy);
+    response.json(orderView(order, fold(paymentDecider, paymentEvents.map(domainEvent) as PaymentEvent[])));
+  });
+
+  return router;
+}
