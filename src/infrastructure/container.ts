@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { createApp, type MetricsEndpoint } from '../api/app.js';
 import { auditRoutes } from '../api/audit/audit.routes.js';
+import { eventExportRoutes } from '../api/events/events.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { openApiRoutes } from '../api/openapi/openapi.routes.js';
 import type { Config } from './config.js';
@@ -135,6 +136,10 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
         cartTtlMs: config.CART_TTL_MS,
         orderTimeoutMs: config.ORDER_TIMEOUT_MS,
         now,
+      }),
+      eventExportRoutes({
+        readAll: (options) => codec.readAll(options),
+        analystsAndAdmins: requireRole('analyst', 'admin'),
       }),
       auditRoutes({
         readStream: (streamId) => codec.readStream(streamId),

@@ -23,6 +23,7 @@ const protectedRoutes: { method: string; path: string; roles: Role[] }[] = [
   { method: 'POST', path: `/api/v1/orders/${someId}/ship`, roles: ['admin'] },
   { method: 'POST', path: `/api/v1/orders/${someId}/deliver`, roles: ['admin'] },
   { method: 'GET', path: `/api/v1/audit/orders/${someId}`, roles: ['auditor', 'admin'] },
+  { method: 'GET', path: '/api/v1/events', roles: ['analyst', 'admin'] },
 ];
 
 const everyRole: Role[] = ['customer', 'admin', 'analyst', 'auditor'];

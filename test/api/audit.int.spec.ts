@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import { expectProblem, fieldsOf, startTestShop, type TestShop } from '../support/shop.js';
+import {
+  expectProblem,
+  fieldsOf,
+  orderKettles,
+  startTestShop,
+  TEST_ADDRESS,
+  type TestShop,
+} from '../support/shop.js';
 
 interface HistoryEntry {
   revision: number;
@@ -20,14 +27,6 @@ interface History {
   verified: boolean;
 }
 
-const address = {
-  name: 'Test Recipient',
-  line1: '1 Main St',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
-
 describe('Auditing an order', () => {
   let shop: TestShop;
   let auditor: string;
@@ -41,24 +40,9 @@ describe('Auditing an order', () => {
     admin = await shop.tokenFor(`admin-${randomUUID()}`, ['admin']);
     const userId = `shopper-${randomUUID()}`;
     shopper = { userId, token: await shop.tokenFor(userId, ['customer']) };
-    const created = await shop.call('/api/v1/products', {
-      method: 'POST',
-      token: admin,
-      body: { name: 'Kettle', price: '25.00', initialStock: 10 },
+    orderId = await orderKettles(shop, { admin, shopper: shopper.token }, 2, {
+      'x-request-id': 'checkout-1',
     });
-    const { id: productId } = (await created.json()) as { id: string };
-    await shop.call('/api/v1/cart/items', {
-      method: 'POST',
-      token: shopper.token,
-      body: { productId, quantity: 2 },
-    });
-    const placed = await shop.call('/api/v1/orders', {
-      method: 'POST',
-      token: shopper.token,
-      headers: { 'idempotency-key': randomUUID(), 'x-request-id': 'checkout-1' },
-      body: { shippingAddress: address, paymentMethod: { type: 'card', token: 'tok_visa' } },
-    });
-    orderId = ((await placed.json()) as { orderId: string }).orderId;
     const cancelled = await shop.call(`/api/v1/orders/${orderId}/cancel`, {
       method: 'POST',
       token: admin,
@@ -95,7 +79,7 @@ describe('Auditing an order', () => {
       'correlationId',
       'causationId',
     ]);
-    expect(events[0]?.data.shippingAddress).to.deep.include(address);
+    expect(events[0]?.data.shippingAddress).to.deep.include(TEST_ADDRESS);
   });
 
   it('lets an administrator audit too, and no one else', async () => {

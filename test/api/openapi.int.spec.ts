@@ -79,8 +79,17 @@ describe('The OpenAPI description', () => {
     ].join('/');
     const validate = ajv.getSchema(`openapi.json#/${schemaPointer}`);
     expect(validate, `${operation} has a schema`).to.be.a('function');
-    const body: unknown = await response.json();
-    expect(validate?.(body), `${operation}: ${ajv.errorsText(validate?.errors)}`).to.equal(true);
+    // NDJSON documents the schema of one line.
+    const bodies: unknown[] =
+      contentType === 'application/x-ndjson'
+        ? (await response.text())
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as unknown)
+        : [await response.json()];
+    for (const body of bodies) {
+      expect(validate?.(body), `${operation}: ${ajv.errorsText(validate?.errors)}`).to.equal(true);
+    }
   }
 
   it('is a valid OpenAPI 3.1 document', async () => {
@@ -222,6 +231,16 @@ describe('The OpenAPI description', () => {
       await shop.call(`/api/v1/audit/orders/${orderId}?asOf=${new Date().toISOString()}`, { token: admin }),
       'get',
       '/api/v1/audit/orders/{orderId}',
+    );
+    await expectDocumented(
+      await shop.call('/api/v1/events?limit=50', { token: admin }),
+      'get',
+      '/api/v1/events',
+    );
+    await expectDocumented(
+      await shop.call('/api/v1/events?limit=0', { token: admin }),
+      'get',
+      '/api/v1/events',
     );
     await expectDocumented(
       await shop.call(`/api/v1/audit/orders/${orderId}?asOf=yesterday`, { token: admin }),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,3 +118,43 @@ export async function expectProblem(response: Response, status: number): Promise
 /** The field names a 400 problem lists. */
 export const fieldsOf = (problem: Record<string, unknown>): string[] =>
   ((problem.errors ?? []) as { field: string }[]).map((error) => error.field);
+
+export const TEST_ADDRESS = {
+  name: 'Test Recipient',
+  line1: '1 Main St',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
+
+/**
+ * The way to an order: an administrator stocks a kettle at 25.00, the shopper puts `quantity` of
+ * it in the cart and orders it to TEST_ADDRESS. Answers the order's id.
+ */
+export async function orderKettles(
+  shop: TestShop,
+  tokens: { admin: string; shopper: string },
+  quantity: number,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const created = await shop.call('/api/v1/products', {
+    method: 'POST',
+    token: tokens.admin,
+    body: { name: 'Kettle', price: '25.00', initialStock: 10 },
+  });
+  const { id: productId } = (await created.json()) as { id: string };
+  const added = await shop.call('/api/v1/cart/items', {
+    method: 'POST',
+    token: tokens.shopper,
+    body: { productId, quantity },
+  });
+  expect(added.status).to.equal(200);
+  const placed = await shop.call('/api/v1/orders', {
+    method: 'POST',
+    token: tokens.shopper,
+    headers: { 'idempotency-key': randomUUID(), ...headers },
+    body: { shippingAddress: TEST_ADDRESS, paymentMethod: { type: 'card', token: 'tok_visa' } },
+  });
+  expect(placed.status, await placed.clone().text()).to.equal(202);
+  return ((await placed.json()) as { orderId: string }).orderId;
+}

@@ -1,5 +1,6 @@
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { ROLES } from '../auth/authenticate.js';
+import { EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT, STREAM_CATEGORIES } from '../events/events.routes.js';
 import { CART_LINE_MAX_QUANTITY } from '../../domain/cart/cart.decide.js';
 import { CATEGORY_NAME_MAX_LENGTH } from '../../domain/catalog/category.js';
 import {
@@ -519,6 +520,34 @@ const schemas: Record<string, Schema> = {
       previousHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     },
   },
+  ExportedEvent: {
+    type: 'object',
+    description: 'One line of the export.',
+    required: ['position', 'streamId', 'revision', 'type', 'data', 'metadata', 'recordedAt'],
+    additionalProperties: false,
+    properties: {
+      position: { type: 'integer', minimum: 1, description: 'The global position; not contiguous.' },
+      streamId: { type: 'string', examples: ['order-7f0c2b9e-3c1d-4a57-9d0e-4b8f2f1a6c33'] },
+      revision: { type: 'integer', minimum: 0 },
+      type: { type: 'string' },
+      data: {
+        type: 'object',
+        description: 'As stored, personal data opened; a forgotten customer’s shows as erased.',
+      },
+      metadata: {
+        type: 'object',
+        required: ['actor', 'correlationId', 'causationId', 'schemaVersion'],
+        properties: {
+          actor: { type: 'string' },
+          correlationId: { type: 'string' },
+          causationId: { type: 'string' },
+          requestId: { type: 'string' },
+          schemaVersion: { type: 'integer', minimum: 1 },
+        },
+      },
+      recordedAt: timestamp,
+    },
+  },
   OrderHistory: {
     type: 'object',
     required: ['streamId', 'events', 'verified'],
@@ -984,6 +1013,54 @@ const audit: Paths = {
   },
 };
 
+const analysis: Paths = {
+  '/api/v1/events': {
+    get: {
+      tags: ['Analysis'],
+      operationId: 'exportEvents',
+      summary: 'Events in global order, as NDJSON',
+      description:
+        'Roles: analyst or admin. One event a line, in global order, from `fromPosition` (inclusive) on, ' +
+        'at most `limit` lines; the next page starts after the last line’s position.',
+      security: bearer,
+      parameters: [
+        {
+          name: 'fromPosition',
+          in: 'query',
+          required: false,
+          description: 'The first position to answer (inclusive); 0, the default, is the beginning.',
+          schema: { type: 'integer', minimum: 0, default: 0 },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 1, maximum: EXPORT_MAX_LIMIT, default: EXPORT_DEFAULT_LIMIT },
+        },
+        {
+          name: 'category',
+          in: 'query',
+          required: false,
+          description: 'Only the streams of this prefix: `order` selects `order-<id>`.',
+          schema: { type: 'string', enum: [...STREAM_CATEGORIES] },
+        },
+        minPosition,
+        requestId,
+      ],
+      responses: {
+        '200': answer('The events, one JSON object a line; empty past the newest event.', projectionHeaders, {
+          'application/x-ndjson': { schema: schema('ExportedEvent') },
+        }),
+        '400': problem(
+          `A parameter out of range or unknown, a category that is not one of the shop’s, or ${MALFORMED_MIN_POSITION}`,
+        ),
+        ...guarded('analyst', 'admin'),
+        '503': UNAVAILABLE,
+      },
+    },
+  },
+};
+
 const identity: Paths = {
   '/dev/token': {
     post: {
@@ -1127,7 +1204,7 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
         'id in the metadata of every event the request causes.',
       '',
-      'Not served yet: lists and search, analytics and event export, rate limits (429).',
+      'Not served yet: lists and search, sales analytics, rate limits (429).',
     ].join('\n'),
   },
   tags: [
@@ -1136,10 +1213,11 @@ export const openApiDocument: OpenAPIV3_1.Document = {
     { name: 'Cart', description: 'Always the caller’s own cart.' },
     { name: 'Orders', description: 'Placing orders and moving them along.' },
     { name: 'Audit', description: 'Order histories from the event store, and whether they verify.' },
+    { name: 'Analysis', description: 'The event stream, for replay and export.' },
     { name: 'Development issuer', description: DEVELOPMENT_ONLY },
     { name: 'Operations', description: 'Health, metrics and this document.' },
   ],
-  paths: { ...catalog, ...cart, ...orders, ...audit, ...identity, ...operations },
+  paths: { ...catalog, ...cart, ...orders, ...audit, ...analysis, ...identity, ...operations },
   components: {
     securitySchemes: {
       bearer: {

@@ -4,6 +4,7 @@ import type {
   EventStore,
   JsonObject,
   JsonValue,
+  ReadAllOptions,
   RecordedEvent,
   SubscribeToAllOptions,
 } from '../../eventstore/eventStore.js';
@@ -48,6 +49,11 @@ export class EventCodec {
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
     const stored = await this.store.readStream(streamId);
+    return Promise.all(stored.map((event) => this.reveal(event)));
+  }
+
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    const stored = await this.store.readAll(options);
     return Promise.all(stored.map((event) => this.reveal(event)));
   }
 

@@ -1,0 +1,62 @@
+import { type Request, type RequestHandler, Router } from 'express';
+import { ValidationError } from '../../domain/shared/errors.js';
+import type { ReadAllOptions, RecordedEvent } from '../../eventstore/eventStore.js';
+
+/** The stream prefixes of the shop: `order` selects the `order-<id>` streams. */
+export const STREAM_CATEGORIES = ['category', 'product', 'inventory', 'cart', 'order', 'payment'] as const;
+export const EXPORT_DEFAULT_LIMIT = 1000;
+export const EXPORT_MAX_LIMIT = 10_000;
+const QUERY_PARAMETERS = new Set(['fromPosition', 'limit', 'category']);
+
+export interface EventExportDependencies {
+  /** All events in position order, personal data opened (EventCodec.readAll). */
+  readAll: (options: ReadAllOptions) => Promise<RecordedEvent[]>;
+  analystsAndAdmins: RequestHandler[];
+}
+
+function wholeNumber(request: Request, name: string, fallback: number, min: number, max: number): number {
+  const value = request.query[name];
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw new ValidationError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function exportOptions(request: Request): ReadAllOptions {
+  const unknown = Object.keys(request.query).find((name) => !QUERY_PARAMETERS.has(name));
+  if (unknown !== undefined) throw new ValidationError(unknown, 'is not a parameter of this export');
+  const category = request.query.category;
+  if (category !== undefined && !(STREAM_CATEGORIES as readonly unknown[]).includes(category)) {
+    throw new ValidationError('category', `must be one of ${STREAM_CATEGORIES.join(', ')}`);
+  }
+  return {
+    fromPosition: wholeNumber(request, 'fromPosition', 0, 0, Number.MAX_SAFE_INTEGER),
+    maxCount: wholeNumber(request, 'limit', EXPORT_DEFAULT_LIMIT, 1, EXPORT_MAX_LIMIT),
+    ...(typeof category === 'string' ? { category } : {}),
+  };
+}
+
+/**
+ * What analysts replay: events in global order as NDJSON, one a line, from a position on. A page
+ * ends at `limit` events; the next starts after the last line's position.
+ */
+export function eventExportRoutes({ readAll, analystsAndAdmins }: EventExportDependencies): Router {
+  const router = Router();
+
+  router.get('/api/v1/events', ...analystsAndAdmins, async (request, response) => {
+    const events = await readAll(exportOptions(request));
+    response.type('application/x-ndjson');
+    response.send(
+      events
+        .map(({ position, streamId, revision, type, data, metadata, recordedAt }) =>
+          JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt }),
+        )
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
+  });
+
+  return router;
+}
