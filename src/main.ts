@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { InvalidConfiguration, loadConfig } from './infrastructure/config.js';
 import { createLogger } from './infrastructure/logger.js';
 import { startShop } from './infrastructure/container.js';
+import { DataDirectoryInUse } from './infrastructure/postgres/embeddedPostgres.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof InvalidConfiguration) {
+  // What the operator must fix is the whole message; a stack would only bury it.
+  if (error instanceof InvalidConfiguration || error instanceof DataDirectoryInUse) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(

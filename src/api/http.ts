@@ -5,6 +5,14 @@ import { validate, ValidateIf, type ValidationError as FieldFailure } from 'clas
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A date and time with its offset, e.g. `2026-03-01T10:00:00Z` or `2026-03-01T11:00:00.250+01:00`. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 date and time with an offset, or undefined for anything else (a date alone included). */
+export function parseInstant(text: string): Date | undefined {
+  const instant = INSTANT.test(text) ? new Date(text) : undefined;
+  return instant && !Number.isNaN(instant.getTime()) ? instant : undefined;
+}
 
 declare module 'express-serve-static-core' {
   interface Request {

