@@ -37,24 +37,33 @@ export class EventCodec {
   }
 
   async reveal(event: RecordedEvent): Promise<RecordedEvent> {
-    const personal = PERSONAL_DATA[event.type];
-    if (!personal) return event;
-    const data: Record<string, JsonValue> = { ...event.data };
-    for (const field of personal.fields) {
-      const value = data[field];
-      if (isSealed(value)) data[field] = await this.vault.open(value);
-    }
-    return { ...event, data };
+    const [revealed] = await this.revealAll([event]);
+    return revealed ?? event;
+  }
+
+  /** Events with their personal fields opened, the keys of all their owners read at once. */
+  async revealAll(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
+    const sealedFields = events.flatMap((event, index) =>
+      (PERSONAL_DATA[event.type]?.fields ?? []).flatMap((field) => {
+        const value = event.data[field];
+        return isSealed(value) ? [{ index, field, value }] : [];
+      }),
+    );
+    const opened = await this.vault.openAll(sealedFields.map(({ value }) => value));
+    const revealed = events.map((event) => ({ ...event, data: { ...event.data } }));
+    sealedFields.forEach(({ index, field }, position) => {
+      const event = revealed[index];
+      if (event) event.data[field] = opened[position] as JsonValue;
+    });
+    return revealed;
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
-    const stored = await this.store.readStream(streamId);
-    return Promise.all(stored.map((event) => this.reveal(event)));
+    return this.revealAll(await this.store.readStream(streamId));
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    const stored = await this.store.readAll(options);
-    return Promise.all(stored.map((event) => this.reveal(event)));
+    return this.revealAll(await this.store.readAll(options));
   }
 
   /** The store's subscription, with personal data opened like every other read. */

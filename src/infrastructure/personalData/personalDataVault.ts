@@ -18,7 +18,7 @@ export class PersonalDataVault {
   constructor(private readonly pool: pg.Pool) {}
 
   async seal(owner: string, value: JsonValue): Promise<SealedValue> {
-    const key = await this.keyFor(owner, true);
+    const key = await this.keyFor(owner);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key as Buffer, iv);
     // The owner is authenticated with the data: a sealed value moved to another customer fails.
@@ -34,18 +34,27 @@ export class PersonalDataVault {
     };
   }
 
-  /** The original value, or ERASED once the owner's key is gone. */
-  async open(sealed: SealedValue): Promise<JsonValue> {
-    const { owner, iv, tag, data } = sealed.$sealed;
-    const key = await this.keyFor(owner, false);
-    if (!key) return ERASED;
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
-    decipher.setAAD(Buffer.from(owner));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    const text = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString(
-      'utf8',
+  /** Each value opened, or ERASED once its owner's key is gone; one query reads all the owners' keys. */
+  async openAll(sealed: readonly SealedValue[]): Promise<JsonValue[]> {
+    if (sealed.length === 0) return [];
+    const owners = [...new Set(sealed.map((value) => value.$sealed.owner))];
+    const result = await this.pool.query<{ customer_id: string; data_key: Buffer }>(
+      'SELECT customer_id, data_key FROM customer_data_keys WHERE customer_id = ANY($1)',
+      [owners],
     );
-    return JSON.parse(text) as JsonValue;
+    const keys = new Map(result.rows.map((row) => [row.customer_id, row.data_key]));
+    return sealed.map((value) => {
+      const { owner, iv, tag, data } = value.$sealed;
+      const key = keys.get(owner);
+      if (!key) return ERASED;
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+      decipher.setAAD(Buffer.from(owner));
+      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      const text = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString(
+        'utf8',
+      );
+      return JSON.parse(text) as JsonValue;
+    });
   }
 
   /** Crypto-shredding: every personal field of this customer, in every event, becomes ERASED. */
@@ -53,14 +62,13 @@ export class PersonalDataVault {
     await this.pool.query('DELETE FROM customer_data_keys WHERE customer_id = $1', [owner]);
   }
 
-  private async keyFor(owner: string, create: boolean): Promise<Buffer | undefined> {
-    if (create) {
-      // Concurrent first writes for one customer must agree on a single key.
-      await this.pool.query(
-        'INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-        [owner, randomBytes(32)],
-      );
-    }
+  /** The customer's data key, created on their first sealed value. */
+  private async keyFor(owner: string): Promise<Buffer | undefined> {
+    // Concurrent first writes for one customer must agree on a single key.
+    await this.pool.query(
+      'INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [owner, randomBytes(32)],
+    );
     const result = await this.pool.query<{ data_key: Buffer }>(
       'SELECT data_key FROM customer_data_keys WHERE customer_id = $1',
       [owner],

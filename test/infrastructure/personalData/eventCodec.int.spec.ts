@@ -111,7 +111,7 @@ describe('Personal data in events', () => {
       const victim = `user-${randomUUID()}`;
       await vault.seal(victim, 'their own');
       const moved = { $sealed: { ...sealed.$sealed, owner: victim } };
-      const error = await vault.open(moved).catch((failure: unknown) => failure);
+      const error = await vault.openAll([moved]).catch((failure: unknown) => failure);
       expect(error).to.be.instanceOf(Error);
     });
   });
