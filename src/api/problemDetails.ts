@@ -71,14 +71,9 @@ function toProblem(error: unknown, isDependencyDown: (error: unknown) => boolean
       'the resource was changed by another request; read it and try again',
     );
   }
-  if (isDependencyDown(error)) {
-    return new HttpProblem(503, TITLES[503] as string, 'a service the shop depends on does not answer', {
-      headers: { 'Retry-After': RETRY_AFTER_SECONDS },
-    });
-  }
   // Errors of express's body parser (a 4xx marked `expose`) and router (a URIError for a path that
   // does not decode) are about the request, and their messages are written for its sender.
-  const { status, type, expose, message } = error as {
+  const { status, type, expose, message } = (error ?? {}) as {
     status?: unknown;
     type?: unknown;
     expose?: unknown;
@@ -97,6 +92,11 @@ function toProblem(error: unknown, isDependencyDown: (error: unknown) => boolean
     typeof message === 'string'
   ) {
     return new HttpProblem(status, problemStatusTitle(status), message);
+  }
+  if (isDependencyDown(error)) {
+    return new HttpProblem(503, TITLES[503] as string, 'a service the shop depends on does not answer', {
+      headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+    });
   }
   return new HttpProblem(500, TITLES[500] as string, 'an unexpected error occurred');
 }

@@ -16,7 +16,7 @@ import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './p
 import { startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
 import { migrate } from './postgres/migrate.js';
 import { PostgresEventStore } from './eventstore/postgresEventStore.js';
-import { EventStoreDbEventStore } from './eventstore/eventStoreDbEventStore.js';
+import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/eventStoreDbEventStore.js';
 import { createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
@@ -116,7 +116,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const app = createApp({
     logger,
-    isDependencyDown: isPostgresUnavailable,
+    isDependencyDown: (error) => isPostgresUnavailable(error) || isEventStoreDbUnavailable(error),
     consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
     metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
     readinessChecks: [

@@ -1,12 +1,16 @@
 import {
   BACKWARDS,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   jsonEvent,
   NO_STREAM,
+  NotLeaderError,
   START,
   StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   type AppendExpectedRevision,
@@ -287,4 +291,14 @@ export class EventStoreDbEventStore implements EventStore {
     this.changes.notify();
     await this.client.dispose();
   }
+}
+
+/** Whether `error` means the EventStoreDB cluster cannot be reached or cannot serve now (503). */
+export function isEventStoreDbUnavailable(error: unknown): boolean {
+  return (
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof TimeoutError ||
+    error instanceof NotLeaderError
+  );
 }

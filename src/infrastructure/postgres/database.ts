@@ -33,8 +33,17 @@ export function createPool(connectionString: string, logger: Logger, max = 20): 
  * shutdown (57P); and 3D000, the database no longer exists.
  */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P|3D000$)/;
-/** Node's network errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ... */
-const NETWORK_ERROR_CODE = /^E[A-Z]+$/;
+/** Node's errors of a connection that cannot be made or was lost; not ENOENT, EACCES and the like. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 /** What the driver throws, without a code, when a connection drops or cannot be had in time. */
 const DRIVER_CONNECTION_FAILURE = /^(Connection terminated|timeout exceeded when trying to connect)/;
 
@@ -42,6 +51,6 @@ const DRIVER_CONNECTION_FAILURE = /^(Connection terminated|timeout exceeded when
 export function isPostgresUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return UNAVAILABLE_SQLSTATE.test(code) || NETWORK_ERROR_CODE.test(code);
+  if (typeof code === 'string') return UNAVAILABLE_SQLSTATE.test(code) || NETWORK_ERROR_CODES.has(code);
   return DRIVER_CONNECTION_FAILURE.test(error.message);
 }
