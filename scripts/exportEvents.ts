@@ -80,6 +80,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.EVENT_STORE !== 'postgres') {
+    process.stderr.write(
+      `EVENT_STORE=${config.EVENT_STORE}: this command reads the PostgreSQL event store; ` +
+        'export through GET /api/v1/events instead\n',
+    );
+    return 1;
+  }
   // Logs go to stderr: stdout carries the export.
   const logger = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
   const database = await openDatabase(config, logger);

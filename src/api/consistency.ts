@@ -2,8 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'express';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
-/** How often a GET waiting for `X-Min-Position` looks again. */
-const POLL_INTERVAL_MS = 10;
+/**
+ * A GET waiting for `X-Min-Position` looks again after 5 ms, then twice as long each time up to
+ * 200 ms: a position just written arrives at once, one far ahead costs a few dozen reads, not 500.
+ */
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 200;
 const POSITION = /^\d{1,16}$/;
 
 export interface ReadConsistencyOptions {
@@ -39,9 +43,10 @@ export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOpti
     }
     const deadline = Date.now() + maxWaitMs;
     let position = await readPosition();
-    while (position < minPosition && Date.now() < deadline) {
-      await delay(POLL_INTERVAL_MS);
+    for (let pause = FIRST_POLL_MS; position < minPosition && Date.now() < deadline;) {
+      await delay(Math.min(pause, Math.max(deadline - Date.now(), 0)));
       position = await readPosition();
+      pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     response.setHeader('X-Projection-Position', String(position));
     next();

@@ -61,6 +61,9 @@ describe('The OpenAPI description', () => {
       String(response.status)
     ] as OpenAPIV3_1.ResponseObject | undefined;
     expect(documented, `${operation} is documented`).to.be.an('object');
+    for (const name of Object.keys(documented?.headers ?? {})) {
+      expect(response.headers.has(name), `${operation} answers the header ${name}`).to.equal(true);
+    }
     const contentType = response.headers.get('content-type')?.split(';')[0];
     if (!contentType) {
       expect(documented?.content, `${operation} documents no body`).to.equal(undefined);

@@ -10,13 +10,20 @@ interface CommandResult {
 }
 
 /** `npm run -s events:export -- <args>` on the database of `databaseUrl`. */
-function runExport(args: string[], databaseUrl: string): Promise<CommandResult> {
+function runExport(
+  args: string[],
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
   const { TEST_DATABASE_URL: _test, ...inherited } = process.env;
   return new Promise((resolve) => {
     execFile(
       'npm',
       ['run', '-s', 'events:export', '--', ...args],
-      { env: { ...inherited, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...inherited, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
       },
@@ -102,6 +109,16 @@ describe('npm run events:export', () => {
       expect(result.stdout).to.equal('');
     });
   }
+
+  it('refuses to run against EventStoreDB, pointing to the endpoint', async () => {
+    const result = await runExport(['--from', '0'], shop.connectionString, {
+      EVENT_STORE: 'eventstoredb',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:2113?tls=false',
+    });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.include('EVENT_STORE=eventstoredb').and.to.include('GET /api/v1/events');
+    expect(result.stdout).to.equal('');
+  });
 
   it('fails with exit code 1 and says why when the database does not answer', async () => {
     const result = await runExport(['--from', '0'], 'postgres://postgres@127.0.0.1:1/shop');
