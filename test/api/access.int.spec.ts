@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Role } from '../../src/api/auth/authenticate.js';
-import { expectProblem, startTestShop, type TestShop } from '../support/shop.js';
+import { expectProblem, startTestShop, TEST_ADDRESS, type TestShop } from '../support/shop.js';
 
 const someId = randomUUID();
 
@@ -129,13 +129,7 @@ describe('Bad bodies on every route that takes one', () => {
     'POST /api/v1/cart/items': { productId: someId, quantity: 1 },
     [`PUT /api/v1/cart/items/${someId}`]: { quantity: 1 },
     'POST /api/v1/orders': {
-      shippingAddress: {
-        name: 'Test Recipient',
-        line1: '1 Main St',
-        city: 'Berlin',
-        postalCode: '10115',
-        country: 'DE',
-      },
+      shippingAddress: TEST_ADDRESS,
       paymentMethod: { type: 'card', token: 'tok_visa' },
     },
   };
