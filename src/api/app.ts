@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { readConsistency, type ReadConsistencyOptions } from './consistency.js';
+import { type RateLimitOptions, rateLimits } from './rateLimit.js';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes.js';
 import { jsonBodies, requestIds, withoutRevalidation } from './http.js';
 import { HttpProblem, problemHandler } from './problemDetails.js';
@@ -21,6 +22,8 @@ export interface AppDependencies {
   isDependencyDown?: (error: unknown) => boolean;
   /** `X-Min-Position` and `X-Projection-Position` on the API's GETs. */
   consistency?: ReadConsistencyOptions;
+  /** The API's requests a client may send a minute (429 beyond). */
+  rateLimit?: RateLimitOptions;
 }
 
 export function createApp({
@@ -30,6 +33,7 @@ export function createApp({
   routers = [],
   isDependencyDown = () => false,
   consistency,
+  rateLimit,
 }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -43,6 +47,7 @@ export function createApp({
   app.get('/metrics', async (_request, response) => {
     response.type(metrics.contentType).send(await metrics.render());
   });
+  if (rateLimit) app.use('/api/v1', rateLimits(rateLimit));
   app.use(jsonBodies());
   if (consistency) app.use('/api/v1', readConsistency(consistency));
   for (const router of routers) app.use(router);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RATE_LIMIT_DEFAULT } from '../api/rateLimit.js';
 
 const positiveMs = z.coerce.number().int().positive();
 
@@ -26,6 +27,7 @@ const schema = z
     PAYMENT_RETRY_DELAY_MS: positiveMs.default(500),
     CART_TTL_MS: positiveMs.default(2_592_000_000),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(RATE_LIMIT_DEFAULT),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {

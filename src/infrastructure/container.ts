@@ -29,6 +29,7 @@ import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
 import { runCheckoutCompleter } from '../commands/order/checkoutCompleter.js';
 import { PostgresCheckpoints } from './postgres/checkpoints.js';
+import { connectRateLimitRedis } from './redis/rateLimitStore.js';
 
 interface Database {
   connectionString: string;
@@ -105,6 +106,8 @@ export interface RunningShop {
 
 /** Starts every part and the HTTP server; `stop` ends them in reverse order, Postgres last. */
 export async function startShop(config: Config, logger: Logger): Promise<RunningShop> {
+  // Before anything else starts: a Redis that does not answer stops the start with nothing to undo.
+  const limitsRedis = config.REDIS_URL ? await connectRateLimitRedis(config.REDIS_URL, logger) : undefined;
   const container = createContainer(config, logger);
   const database = await container.getAsync<Database>(TOKENS.Database);
   const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
@@ -113,11 +116,19 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const bus = await container.getAsync<CommandBus>(TOKENS.CommandBus);
   const now = container.get<Clock>(TOKENS.Clock);
   const { requireRole } = authentication(identity);
+  // One shop is one database: its instances share the budget kept under that database's name.
+  const sharedLimits = limitsRedis?.store(
+    `rate-limit:${new URL(database.connectionString).pathname.slice(1)}:`,
+  );
   const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const app = createApp({
     logger,
     isDependencyDown: (error) => isPostgresUnavailable(error) || isEventStoreDbUnavailable(error),
     consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
+    rateLimit: {
+      requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      ...(sharedLimits ? { store: sharedLimits } : {}),
+    },
     metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
@@ -169,6 +180,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       await new Promise<void>((resolve) => server.close(() => resolve()));
       background.abort();
       await completer;
+      await limitsRedis?.close();
       await eventStore.close();
       await pool.end();
       await database.stop();

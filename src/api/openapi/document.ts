@@ -1,5 +1,6 @@
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { ROLES } from '../auth/authenticate.js';
+import { RATE_LIMIT_DEFAULT } from '../rateLimit.js';
 import { EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT, STREAM_CATEGORIES } from '../events/events.routes.js';
 import { CART_LINE_MAX_QUANTITY } from '../../domain/cart/cart.decide.js';
 import { CATEGORY_NAME_MAX_LENGTH } from '../../domain/catalog/category.js';
@@ -1181,6 +1182,30 @@ const operations: Paths = {
   },
 };
 
+const RATE_LIMITED = problem(
+  `More requests from this client address than RATE_LIMIT_PER_MINUTE allows (${RATE_LIMIT_DEFAULT} unless ` +
+    'configured) within a minute; `Retry-After` says when its minute is over.',
+  { 'Retry-After': header('RetryAfter') },
+);
+
+/** Every operation under /api/v1 may answer 429: the rate limit applies before anything else. */
+function rateLimited(paths: Paths): Paths {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item ?? {}).map(([method, operation]) => [
+          method,
+          {
+            ...(operation as Operation),
+            responses: { ...(operation as Operation).responses, '429': RATE_LIMITED },
+          },
+        ]),
+      ),
+    ]),
+  );
+}
+
 export const openApiDocument: OpenAPIV3_1.Document = {
   openapi: '3.1.0',
   info: {
@@ -1204,7 +1229,7 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
         'id in the metadata of every event the request causes.',
       '',
-      'Not served yet: lists and search, sales analytics, rate limits (429).',
+      'Not served yet: lists and search, sales analytics.',
     ].join('\n'),
   },
   tags: [
@@ -1217,7 +1242,11 @@ export const openApiDocument: OpenAPIV3_1.Document = {
     { name: 'Development issuer', description: DEVELOPMENT_ONLY },
     { name: 'Operations', description: 'Health, metrics and this document.' },
   ],
-  paths: { ...catalog, ...cart, ...orders, ...audit, ...analysis, ...identity, ...operations },
+  paths: {
+    ...rateLimited({ ...catalog, ...cart, ...orders, ...audit, ...analysis }),
+    ...identity,
+    ...operations,
+  },
   components: {
     securitySchemes: {
       bearer: {
