@@ -27,7 +27,7 @@ import { devIssuerRoutes } from '../api/auth/devIssuer.routes.js';
 import { catalogRoutes } from '../api/catalog/catalog.routes.js';
 import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
-import { runCheckoutCompleter } from '../commands/order/checkoutCompleter.js';
+import { runCheckoutCompleter, SubscriptionHealth } from '../commands/order/checkoutCompleter.js';
 import { PostgresCheckpoints } from './postgres/checkpoints.js';
 import { connectRateLimitRedis } from './redis/rateLimitStore.js';
 
@@ -116,6 +116,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const bus = await container.getAsync<CommandBus>(TOKENS.CommandBus);
   const now = container.get<Clock>(TOKENS.Clock);
   const { requireRole } = authentication(identity);
+  const completerHealth = new SubscriptionHealth();
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
     `rate-limit:${new URL(database.connectionString).pathname.slice(1)}:`,
@@ -133,6 +134,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
       { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'checkoutCompleter', check: () => completerHealth.check() },
     ],
     routers: [
       openApiRoutes(openApiDocument),
@@ -167,6 +169,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     orderTimeoutMs: config.ORDER_TIMEOUT_MS,
     logger,
     signal: background.signal,
+    health: completerHealth,
   });
   const server: Server = app.listen(config.PORT, '0.0.0.0');
   await once(server, 'listening');

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { loadConfig } from '../../src/infrastructure/config.js';
 import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
+import { waitFor } from '../support/waitFor.js';
 
 describe('Operations endpoints', () => {
   let database: TestDatabase;
@@ -27,7 +28,7 @@ describe('Operations endpoints', () => {
       expect(ready.status).to.equal(200);
       expect(await ready.json()).to.deep.equal({
         status: 'up',
-        checks: { eventStore: 'up', readModels: 'up' },
+        checks: { eventStore: 'up', readModels: 'up', checkoutCompleter: 'up' },
       });
     });
 
@@ -48,10 +49,22 @@ describe('Operations endpoints', () => {
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).to.equal(503);
       expect(ready.headers.get('retry-after')).to.equal('5');
-      expect(await ready.json()).to.deep.equal({
-        status: 'down',
-        checks: { eventStore: 'down', readModels: 'down' },
-      });
+      expect(await ready.json()).to.deep.include({ status: 'down' });
+    });
+
+    it('reports the checkout completer down once its subscription has failed', async () => {
+      let checks: Record<string, string> = {};
+      await waitFor(
+        async () => {
+          ({ checks } = (await (await fetch(`${base}/health/ready`)).json()) as {
+            checks: Record<string, string>;
+          });
+          return checks.checkoutCompleter === 'down';
+        },
+        10_000,
+        () => JSON.stringify(checks),
+      );
+      expect(checks).to.deep.equal({ eventStore: 'down', readModels: 'down', checkoutCompleter: 'down' });
     });
 
     it('answers API requests 503 with Retry-After, not 500', async () => {

@@ -614,7 +614,8 @@ const schemas: Record<string, Schema> = {
       status: { type: 'string', enum: ['up', 'down'] },
       checks: {
         type: 'object',
-        description: 'Readiness only: every check (`eventStore`, `readModels`), each `up` or `down`.',
+        description:
+          'Readiness only: every check (`eventStore`, `readModels`, `checkoutCompleter`), each `up` or `down`.',
         additionalProperties: { type: 'string', enum: ['up', 'down'] },
       },
     },

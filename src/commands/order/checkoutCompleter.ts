@@ -18,6 +18,26 @@ export interface CheckoutCompleterOptions {
   signal: AbortSignal;
   /** How long to wait before subscribing again after a failure. */
   retryDelayMs?: number;
+  /** Told when the completer fails and when it runs again, for readiness. */
+  health?: SubscriptionHealth;
+}
+
+/** Whether a background subscription runs: readiness asks it, the subscription tells it. */
+export class SubscriptionHealth {
+  private failure: Error | undefined;
+
+  running(): void {
+    this.failure = undefined;
+  }
+
+  failed(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+  }
+
+  /** Resolves while the subscription runs; rejects with its last failure while it is retrying. */
+  check(): Promise<void> {
+    return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+  }
 }
 
 /**
@@ -30,6 +50,7 @@ export async function runCheckoutCompleter(options: CheckoutCompleterOptions): P
   while (!signal.aborted) {
     try {
       const handled = await checkpoints.load(CHECKOUT_COMPLETER);
+      options.health?.running();
       const events = subscribe({
         fromPosition: handled === undefined ? 0 : handled + 1,
         category: 'cart',
@@ -41,6 +62,7 @@ export async function runCheckoutCompleter(options: CheckoutCompleterOptions): P
       }
     } catch (error) {
       if (signal.aborted) return;
+      options.health?.failed(error);
       logger.error({ err: error }, 'checkout completer failed; subscribing again');
       await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 1_000));
     }
