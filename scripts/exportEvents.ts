@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
+import { exportedLine, STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
 import { parseInstant } from '../src/api/http.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
@@ -105,11 +105,9 @@ async function main(): Promise<number> {
         maxCount: PAGE,
         ...(request.category ? { category: request.category } : {}),
       });
-      for (const { position, streamId, revision, type, data, metadata, recordedAt } of page) {
-        if (request.until && recordedAt > request.until) continue;
-        await write(
-          `${JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt })}\n`,
-        );
+      for (const event of page) {
+        if (request.until && event.recordedAt > request.until) continue;
+        await write(exportedLine(event));
       }
       const last = page.at(-1);
       if (!last || page.length < PAGE) return 0;

@@ -38,6 +38,19 @@ function exportOptions(request: Request): ReadAllOptions {
   };
 }
 
+/** One line of the export: the event as analysts get it, in JSON, newline-terminated. */
+export function exportedLine({
+  position,
+  streamId,
+  revision,
+  type,
+  data,
+  metadata,
+  recordedAt,
+}: RecordedEvent): string {
+  return `${JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt })}\n`;
+}
+
 /**
  * What analysts replay: events in global order as NDJSON, one a line, from a position on. A page
  * ends at `limit` events; the next starts after the last line's position.
@@ -48,14 +61,7 @@ export function eventExportRoutes({ readAll, analystsAndAdmins }: EventExportDep
   router.get('/api/v1/events', ...analystsAndAdmins, async (request, response) => {
     const events = await readAll(exportOptions(request));
     response.type('application/x-ndjson');
-    response.send(
-      events
-        .map(({ position, streamId, revision, type, data, metadata, recordedAt }) =>
-          JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt }),
-        )
-        .map((line) => `${line}\n`)
-        .join(''),
-    );
+    response.send(events.map(exportedLine).join(''));
   });
 
   return router;
