@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { exportedLine, STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
-import { parseInstant } from '../src/api/http.js';
+import { parseInstant, parseWholeNumber } from '../src/api/http.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
 import { EventCodec } from '../src/infrastructure/personalData/eventCodec.js';
@@ -39,8 +39,8 @@ function parse(): ExportRequest {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const from = values.from !== undefined && /^\d{1,16}$/.test(values.from) ? Number(values.from) : Number.NaN;
-  if (!Number.isSafeInteger(from)) throw new UsageError('--from is required: a position, a whole number');
+  const from = values.from === undefined ? undefined : parseWholeNumber(values.from);
+  if (from === undefined) throw new UsageError('--from is required: a position, a whole number');
   const { category, until } = values;
   if (category !== undefined && !(STREAM_CATEGORIES as readonly string[]).includes(category)) {
     throw new UsageError(`--category must be one of ${STREAM_CATEGORIES.join(', ')}`);

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'express';
+import { parseWholeNumber } from './http.js';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 /**
@@ -8,7 +9,6 @@ import { HttpProblem, problemStatusTitle } from './problemDetails.js';
  */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 200;
-const POSITION = /^\d{1,16}$/;
 
 export interface ReadConsistencyOptions {
   /**
@@ -33,8 +33,8 @@ export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOpti
       return;
     }
     const header = request.header('x-min-position')?.trim();
-    const minPosition = header === undefined ? 0 : Number(header);
-    if (header !== undefined && (!POSITION.test(header) || !Number.isSafeInteger(minPosition))) {
+    const minPosition = header === undefined ? 0 : parseWholeNumber(header);
+    if (minPosition === undefined) {
       throw new HttpProblem(
         400,
         problemStatusTitle(400),

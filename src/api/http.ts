@@ -14,6 +14,12 @@ export function parseInstant(text: string): Date | undefined {
   return instant && !Number.isNaN(instant.getTime()) ? instant : undefined;
 }
 
+/** A whole number written in digits only (a position, a count), or undefined for anything else. */
+export function parseWholeNumber(text: string): number | undefined {
+  const number = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
 declare module 'express-serve-static-core' {
   interface Request {
     /** The caller's X-Request-Id, or a new one: the correlation id of every event the request causes. */

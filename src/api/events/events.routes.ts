@@ -1,6 +1,7 @@
 import { type Request, type RequestHandler, Router } from 'express';
 import { ValidationError } from '../../domain/shared/errors.js';
 import type { ReadAllOptions, RecordedEvent } from '../../eventstore/eventStore.js';
+import { parseWholeNumber } from '../http.js';
 
 /** The stream prefixes of the shop: `order` selects the `order-<id>` streams. */
 export const STREAM_CATEGORIES = ['category', 'product', 'inventory', 'cart', 'order', 'payment'] as const;
@@ -17,8 +18,8 @@ export interface EventExportDependencies {
 function wholeNumber(request: Request, name: string, fallback: number, min: number, max: number): number {
   const value = request.query[name];
   if (value === undefined) return fallback;
-  const number = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
+  const number = typeof value === 'string' ? parseWholeNumber(value) : undefined;
+  if (number === undefined || number < min || number > max) {
     throw new ValidationError(name, `must be a whole number from ${min} to ${max}`);
   }
   return number;
