@@ -62,13 +62,16 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
   logger.info({ dataDir: clusterDir, port, firstStart }, 'embedded PostgreSQL started');
   return {
-    connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    connectionString: connectionString(password, port),
     stop: async () => {
       await server.stop();
       await rm(ownerFile(dataDir), { force: true });
     },
   };
 }
+
+const connectionString = (password: string, port: number): string =>
+  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
 
 async function clusterPassword(dataDir: string): Promise<string> {
   const file = path.resolve(dataDir, 'postgres.password');
@@ -136,8 +139,7 @@ async function stopLeftoverServer(dataDir: string, clusterDir: string, logger: L
 export async function runningEmbeddedPostgres(dataDir: string): Promise<string | undefined> {
   const server = await serverOn(path.resolve(dataDir, 'postgres'));
   if (!server) return undefined;
-  const password = await clusterPassword(dataDir);
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${DATABASE}`;
+  return connectionString(await clusterPassword(dataDir), server.port);
 }
 
 function isRunning(pid: number): boolean {
