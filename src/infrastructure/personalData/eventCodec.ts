@@ -50,10 +50,11 @@ export class EventCodec {
       }),
     );
     const opened = await this.vault.openAll(sealedFields.map(({ value }) => value));
-    const revealed = events.map((event) => ({ ...event, data: { ...event.data } }));
+    // Only events that hold sealed fields are copied: most events carry no personal data.
+    const revealed = [...events];
     sealedFields.forEach(({ index, field }, position) => {
-      const event = revealed[index];
-      if (event) event.data[field] = opened[position] as JsonValue;
+      const event = revealed[index] as RecordedEvent;
+      revealed[index] = { ...event, data: { ...event.data, [field]: opened[position] as JsonValue } };
     });
     return revealed;
   }
