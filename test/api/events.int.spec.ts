@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { parseNdjson } from '../support/ndjson.js';
 import {
   expectProblem,
   fieldsOf,
@@ -39,13 +40,7 @@ describe('Exporting events for analysts', () => {
     const response = await shop.call(`/api/v1/events${query}`, { token });
     expect(response.status, await response.clone().text()).to.equal(200);
     expect(response.headers.get('content-type')).to.match(/^application\/x-ndjson/);
-    const text = await response.text();
-    return text === ''
-      ? []
-      : text
-          .trimEnd()
-          .split('\n')
-          .map((line) => JSON.parse(line) as ExportedEvent);
+    return parseNdjson<ExportedEvent>(await response.text());
   }
 
   it('answers every event in global order, one JSON object a line', async () => {

@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { startTestShop, type TestShop } from '../support/shop.js';
+import { startTestShop, TEST_ADDRESS, type TestShop } from '../support/shop.js';
 
 interface RouterLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -193,13 +193,7 @@ describe('The OpenAPI description', () => {
       token: shopper,
       headers: { 'idempotency-key': randomUUID() },
       body: {
-        shippingAddress: {
-          name: 'Test Shopper',
-          line1: '1 Main St',
-          city: 'Berlin',
-          postalCode: '10115',
-          country: 'DE',
-        },
+        shippingAddress: TEST_ADDRESS,
         paymentMethod: { type: 'card', token: 'tok_visa' },
       },
     });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { parseNdjson } from '../support/ndjson.js';
 import { orderKettles, startTestShop, type TestShop } from '../support/shop.js';
 
 interface CommandResult {
@@ -31,13 +32,8 @@ function runExport(
   });
 }
 
-const lines = (ndjson: string): { position: number; streamId: string; recordedAt: string }[] =>
-  ndjson === ''
-    ? []
-    : ndjson
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as never);
+const lines = (ndjson: string) =>
+  parseNdjson<{ position: number; streamId: string; recordedAt: string }>(ndjson);
 
 describe('npm run events:export', () => {
   let shop: TestShop;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { expectProblem, startTestShop, type TestShop } from '../../support/shop.js';
+import { expectProblem, startTestShop, TEST_ADDRESS, type TestShop } from '../../support/shop.js';
 
 /** Where `scripts/keycloak.sh start` serves Keycloak, with the realm of scripts/keycloak/shop-realm.json. */
 const keycloakUrl = process.env.KEYCLOAK_URL;
@@ -74,13 +74,7 @@ describe('The shop behind a real Keycloak', () => {
       token: shopper,
       headers: { 'idempotency-key': randomUUID() },
       body: {
-        shippingAddress: {
-          name: 'Shopper',
-          line1: '1 Main St',
-          city: 'Berlin',
-          postalCode: '10115',
-          country: 'DE',
-        },
+        shippingAddress: TEST_ADDRESS,
         paymentMethod: { type: 'card', token: 'tok_visa' },
       },
     });
