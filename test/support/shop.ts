@@ -129,13 +129,14 @@ export const TEST_ADDRESS = {
 
 /**
  * The way to an order: an administrator stocks a kettle at 25.00, the shopper puts `quantity` of
- * it in the cart and orders it to TEST_ADDRESS. Answers the order's id.
+ * it in the cart and orders it to TEST_ADDRESS, paying with `cardToken`. Answers the order's id.
  */
 export async function orderKettles(
   shop: TestShop,
   tokens: { admin: string; shopper: string },
   quantity: number,
   headers: Record<string, string> = {},
+  cardToken = 'tok_visa',
 ): Promise<string> {
   const created = await shop.call('/api/v1/products', {
     method: 'POST',
@@ -153,7 +154,7 @@ export async function orderKettles(
     method: 'POST',
     token: tokens.shopper,
     headers: { 'idempotency-key': randomUUID(), ...headers },
-    body: { shippingAddress: TEST_ADDRESS, paymentMethod: { type: 'card', token: 'tok_visa' } },
+    body: { shippingAddress: TEST_ADDRESS, paymentMethod: { type: 'card', token: cardToken } },
   });
   expect(placed.status, await placed.clone().text()).to.equal(202);
   return ((await placed.json()) as { orderId: string }).orderId;

@@ -4,6 +4,7 @@ import { orderDecider } from '../../domain/order/order.decide.js';
 import { type OrderEvent, orderStreamId } from '../../domain/order/order.js';
 import { paymentDecider } from '../../domain/payment/payment.decide.js';
 import { type PaymentEvent, paymentStreamId } from '../../domain/payment/payment.js';
+import { withCardTokensMasked } from '../../domain/personalData.js';
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import type { RecordedEvent, StreamVerification } from '../../eventstore/eventStore.js';
 import { orderView } from '../orders/orderView.js';
@@ -42,13 +43,14 @@ function recordedBy(events: readonly RecordedEvent[], asOf: Date): RecordedEvent
 
 const domainEvent = ({ type, data }: RecordedEvent): DomainEvent => ({ type, data });
 
+/** An event as auditors see it: card tokens masked, the hashes still those of what is stored. */
 function historyEntry(event: RecordedEvent) {
   const { actor, correlationId, causationId, requestId } = event.metadata;
   return {
     revision: event.revision,
     position: event.position,
     type: event.type,
-    data: event.data,
+    data: withCardTokensMasked(event.type, event.data),
     metadata: { actor, correlationId, causationId, ...(requestId === undefined ? {} : { requestId }) },
     recordedAt: event.recordedAt.toISOString(),
     hash: event.hash,

@@ -1,4 +1,5 @@
 import { type Request, type RequestHandler, Router } from 'express';
+import { withCardTokensMasked } from '../../domain/personalData.js';
 import { ValidationError } from '../../domain/shared/errors.js';
 import type { ReadAllOptions, RecordedEvent } from '../../eventstore/eventStore.js';
 import { parseWholeNumber } from '../http.js';
@@ -39,7 +40,10 @@ function exportOptions(request: Request): ReadAllOptions {
   };
 }
 
-/** One line of the export: the event as analysts get it, in JSON, newline-terminated. */
+/**
+ * One line of the export: the event as analysts get it, in JSON, newline-terminated. Card tokens
+ * show masked: the export leaves the shop, a credential in it would too.
+ */
 export function exportedLine({
   position,
   streamId,
@@ -49,7 +53,8 @@ export function exportedLine({
   metadata,
   recordedAt,
 }: RecordedEvent): string {
-  return `${JSON.stringify({ position, streamId, revision, type, data, metadata, recordedAt })}\n`;
+  const shown = withCardTokensMasked(type, data);
+  return `${JSON.stringify({ position, streamId, revision, type, data: shown, metadata, recordedAt })}\n`;
 }
 
 /**
