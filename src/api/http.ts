@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidateIf, type ValidationError as FieldFailure } from 'class-validator';
+import { bodyFaults } from './bodyShape.js';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,7 +41,10 @@ function problem(status: number, detail: string, errors?: { field: string; messa
   return new HttpProblem(status, problemStatusTitle(status), detail, errors ? { errors } : {});
 }
 
-/** JSON bodies up to 100 kB; a body in any other format is a 415, whatever its size. */
+/**
+ * JSON bodies up to 100 kB; a body in any other format is a 415, whatever its size; one holding text
+ * that no field can take (see `bodyFaults`) is a 400 naming where, before any route reads it.
+ */
 export function jsonBodies(): RequestHandler[] {
   const refuseOtherTypes: RequestHandler = (request, _response, next) => {
     const hasBody = Number(request.header('content-length') ?? 0) > 0 || request.header('transfer-encoding');
@@ -50,7 +54,11 @@ export function jsonBodies(): RequestHandler[] {
     }
     next();
   };
-  return [refuseOtherTypes, express.json({ limit: '100kb', strict: true })];
+  const refuseUnsafeText: RequestHandler = (request, _response, next) => {
+    const faults = bodyFaults(request.body);
+    next(faults.length > 0 ? problem(400, 'the request body is invalid', faults) : undefined);
+  };
+  return [refuseOtherTypes, express.json({ limit: '100kb', strict: true }), refuseUnsafeText];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Router } from 'express';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, Length } from 'class-validator';
 import { validBody } from '../http.js';
+import { IsText } from '../text.js';
 import { ROLES } from './authenticate.js';
 
 /** The development issuer as its routes need it; implemented in infrastructure. */
@@ -10,7 +11,7 @@ export interface TokenIssuer {
 }
 
 class TokenRequest {
-  @IsString()
+  @IsText()
   @Length(1, 255)
   sub!: string;
 

@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type RequestHandler, Router } from 'express';
-import {
-  IsBoolean,
-  IsDefined,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Max,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsOptional, IsUUID, Max, Min, ValidateIf } from 'class-validator';
 import { type CommandBus, handle, load } from '../../commands/commandHandler.js';
 import { categoryDecider, categoryStreamId } from '../../domain/catalog/category.js';
 import { productDecider } from '../../domain/catalog/product.decide.js';
@@ -28,18 +18,19 @@ import { createProduct } from '../../commands/catalog/createProduct.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
+import { IsText } from '../text.js';
 
 class CreateCategoryBody {
-  @IsString()
+  @IsText()
   name!: string;
 }
 
 class CreateProductBody {
-  @IsString()
+  @IsText()
   name!: string;
 
   @Omittable()
-  @IsString()
+  @IsText({ multiline: true, blank: true })
   description?: string;
 
   /** A string or a number with at most two decimals; parseMoney says which. */
@@ -51,7 +42,7 @@ class CreateProductBody {
   categoryId?: string;
 
   @Omittable()
-  @IsString()
+  @IsText()
   imageUrl?: string;
 
   @Omittable()
@@ -63,12 +54,12 @@ class CreateProductBody {
 
 class UpdateProductBody {
   @Omittable()
-  @IsString()
+  @IsText()
   name?: string;
 
   @ValidateIf((_body, value) => value !== null)
   @IsOptional()
-  @IsString()
+  @IsText({ multiline: true, blank: true })
   description?: string | null;
 
   @Omittable()
@@ -77,7 +68,7 @@ class UpdateProductBody {
 
   @ValidateIf((_body, value) => value !== null)
   @IsOptional()
-  @IsString()
+  @IsText()
   imageUrl?: string | null;
 
   @Omittable()

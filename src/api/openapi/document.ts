@@ -16,6 +16,7 @@ import { CANCELLATION_REASONS, type OrderStatusCode } from '../../domain/order/o
 import { ORDER_MAX_TOTAL_CENTS, ORDER_MIN_TOTAL_CENTS } from '../../domain/order/order.decide.js';
 import type { PaymentStatusCode } from '../../domain/payment/payment.js';
 import { formatMoney } from '../../domain/shared/money.js';
+import { NO_SPACE_PATTERN, textPattern } from '../text.js';
 
 // openapi-types declares a 3.1 path item to be a 3.0 one as well, so what goes under `paths` must be
 // both; schemas, where 3.1 differs from 3.0, are all in components and only `$ref`'d from paths.
@@ -46,8 +47,11 @@ const PAYMENT_STATUSES = [
   'REFUNDED',
 ] satisfies PaymentStatusCode[];
 
-/** Text that must hold something besides whitespace: the domain trims it and refuses it blank. */
-const NOT_BLANK = '\\S';
+/** One line that shows something: no control character or lone surrogate, not only whitespace or invisible characters. */
+const NOT_BLANK = textPattern();
+const TEXT_RULES =
+  'No control character (tab and newline included) or lone surrogate, and more than whitespace and ' +
+  'invisible characters (U+200B, U+2060, U+FEFF, ...)';
 
 // Responses. Each is written out in its operation rather than `$ref`'d from components.responses,
 // so that a reader (or a test) finds its headers and content where the status is.
@@ -170,20 +174,21 @@ const displayName = (maxLength: number): Schema => ({
   minLength: 1,
   maxLength,
   pattern: NOT_BLANK,
-  description: `Stored trimmed; 1 to ${maxLength} characters, not counting surrounding spaces.`,
+  description: `Stored trimmed; 1 to ${maxLength} characters, not counting surrounding spaces. ${TEXT_RULES}.`,
 });
 
 const imageUrl: Schema = {
   type: 'string',
   maxLength: PRODUCT_IMAGE_URL_MAX_LENGTH,
-  pattern: '^\\S+$',
-  description: `An http or https URL with a host, without whitespace, at most ${PRODUCT_IMAGE_URL_MAX_LENGTH} characters.`,
+  pattern: NO_SPACE_PATTERN,
+  description: `An http or https URL with a host, without whitespace or control characters, at most ${PRODUCT_IMAGE_URL_MAX_LENGTH} characters.`,
 };
 
 const productDescription: Schema = {
   type: 'string',
   maxLength: PRODUCT_DESCRIPTION_MAX_LENGTH,
-  description: `At most ${PRODUCT_DESCRIPTION_MAX_LENGTH} characters.`,
+  pattern: textPattern({ multiline: true, blank: true }),
+  description: `At most ${PRODUCT_DESCRIPTION_MAX_LENGTH} characters; tab and newline are the only control characters it may hold, and no lone surrogate.`,
 };
 
 const priceInput: OpenAPIV3_1.ReferenceObject = {
@@ -292,13 +297,15 @@ const schemas: Record<string, Schema> = {
   },
   ShippingAddressInput: {
     type: 'object',
-    description: 'Each text is stored trimmed and must not be blank; a blank `line2` is stored as null.',
+    description:
+      'Each text is stored trimmed and must not be blank; a blank `line2` is stored as null. ' +
+      `${TEXT_RULES} (\`line2\` may be blank).`,
     additionalProperties: false,
     required: ['name', 'line1', 'city', 'postalCode', 'country'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
       line1: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
-      line2: { type: 'string', maxLength: 200 },
+      line2: { type: 'string', maxLength: 200, pattern: textPattern({ blank: true }) },
       city: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK },
       postalCode: { type: 'string', minLength: 1, maxLength: 20, pattern: NOT_BLANK },
       country: {
@@ -339,7 +346,14 @@ const schemas: Record<string, Schema> = {
     additionalProperties: false,
     required: ['sub', 'roles'],
     properties: {
-      sub: { type: 'string', minLength: 1, maxLength: 255, description: 'The user id.', examples: ['alice'] },
+      sub: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+        pattern: NOT_BLANK,
+        description: `The user id. ${TEXT_RULES}.`,
+        examples: ['alice'],
+      },
       roles: {
         type: 'array',
         uniqueItems: true,
@@ -1229,6 +1243,10 @@ export const openApiDocument: OpenAPIV3_1.Document = {
         'accepts `X-Min-Position` and answers `X-Projection-Position`. This gives read-your-writes.',
       '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
         'id in the metadata of every event the request causes.',
+      '- Text: a string anywhere in a body (a field name too) holding NUL, a lone surrogate or a control ' +
+        'character is a 400 naming the field; tab and newline are refused too, except in a product ' +
+        'description. Names, address lines and card tokens holding only whitespace or invisible ' +
+        'characters are refused likewise. Each field’s `pattern` states its rule (read with the `u` flag).',
       '',
       'Not served yet: lists and search, sales analytics.',
     ].join('\n'),

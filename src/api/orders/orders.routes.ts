@@ -1,6 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { Type } from 'class-transformer';
-import { Equals, IsDefined, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { Equals, IsDefined, Length, Matches, ValidateNested } from 'class-validator';
 import { type CommandBus, handle, type Handled, load } from '../../commands/commandHandler.js';
 import { placeOrder, requestHashOf } from '../../commands/order/placeOrder.js';
 import { type OrderCommand, orderDecider } from '../../domain/order/order.decide.js';
@@ -13,28 +13,29 @@ import { callerOf } from '../auth/authenticate.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
+import { IsText } from '../text.js';
 import { orderView } from './orderView.js';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 
 class ShippingAddressBody {
-  @IsString()
+  @IsText()
   @Length(1, 200)
   name!: string;
 
-  @IsString()
+  @IsText()
   @Length(1, 200)
   line1!: string;
 
   @Omittable()
-  @IsString()
+  @IsText({ blank: true })
   @Length(0, 200)
   line2?: string;
 
-  @IsString()
+  @IsText()
   @Length(1, 100)
   city!: string;
 
-  @IsString()
+  @IsText()
   @Length(1, 20)
   postalCode!: string;
 
@@ -46,7 +47,7 @@ class PaymentMethodBody {
   @Equals('card')
   type!: 'card';
 
-  @IsString()
+  @IsText()
   @Length(1, 100)
   token!: string;
 }
