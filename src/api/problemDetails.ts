@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { NotFound, OrderRuleViolation, RuleViolation, ValidationError } from '../domain/shared/errors.js';
 import { WrongExpectedVersion } from '../eventstore/errors.js';
 import { RevisionMismatch } from '../commands/commandHandler.js';
-import { IdempotencyKeyReused } from '../commands/order/placeOrder.js';
+import { IdempotencyKeyReused } from '../commands/order/order.js';
 
 export interface FieldError {
   field: string;

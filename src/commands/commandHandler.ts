@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Decider, DomainEvent } from '../domain/shared/decider.js';
 import { fold } from '../domain/shared/decider.js';
-import type { EventStore, EventToAppend, JsonObject } from '../eventstore/eventStore.js';
+import { CURRENT_SCHEMA_VERSION, type ShopEvent } from '../domain/shopEvents.js';
+import type { EventToAppend, JsonObject } from '../eventstore/eventStore.js';
 import { DuplicateEventId, WrongExpectedVersion } from '../eventstore/errors.js';
+import type { Aggregate } from './aggregates.js';
+import type { EventStreams } from './eventStreams.js';
+import type { StoredEvent } from './storedEvents.js';
 
 /** Who and what caused a command: becomes the metadata of every event it appends. */
 export interface CommandContext {
@@ -24,9 +27,13 @@ export class RevisionMismatch extends Error {
   }
 }
 
-export interface HandleOptions {
+export interface CommandRequest<Command> {
+  /** The aggregate's id: its stream is `aggregate.streamId(id)`. */
+  id: string;
+  command: Command;
+  context: CommandContext;
   /** From `If-Match`: the command only applies to this revision of the stream. */
-  ifMatch?: number;
+  ifMatch?: number | undefined;
   /**
    * Whether to decide again on a fresh read after losing a race with another writer. Safe only
    * where the command means the same whatever happened in between (adding to a cart is; a
@@ -37,30 +44,26 @@ export interface HandleOptions {
    * Event ids derived from the command make a redelivered command append nothing new: its events
    * are found already stored, and it answers as a command that changed nothing.
    */
-  eventId?: (event: DomainEvent, index: number) => string;
+  eventId?: (event: ShopEvent, index: number) => string;
 }
 
-export interface Handled<State, Event extends DomainEvent> {
+export interface Loaded<State, Event extends ShopEvent> {
+  state: State;
+  /** The stream's revision; -1 if it still has no events. */
+  revision: number;
+  /** The global position of the stream's last event. */
+  position: number | undefined;
+  events: StoredEvent<Event>[];
+}
+
+export interface Handled<State, Event extends ShopEvent> {
   state: State;
   /** The stream's revision after the command; -1 if it still has no events. */
   revision: number;
   /** The global position of the stream's last event, appended by this command or before it. */
   position: number | undefined;
+  /** The events this command appended. */
   events: Event[];
-}
-
-/** Reads what the stream holds, as domain events (personal data already decrypted by `read`). */
-export type StreamReader = (
-  streamId: string,
-) => Promise<{ events: DomainEvent[]; revision: number; position: number | undefined }>;
-
-/** Turns domain events into what is stored (personal data encrypted by `write`). */
-export type EventWriter = (streamId: string, events: readonly DomainEvent[]) => Promise<JsonObject[]>;
-
-export interface CommandBus {
-  store: EventStore;
-  read: StreamReader;
-  write: EventWriter;
 }
 
 const MAX_ATTEMPTS = 10;
@@ -70,21 +73,24 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 }
 
-export interface Loaded<State> {
-  state: State;
-  revision: number;
-  position: number | undefined;
-}
-
 /** An aggregate's current state, folded from its stream. */
-export async function load<Command, Event extends DomainEvent, State>(
-  bus: CommandBus,
-  decider: Decider<Command, Event, State>,
-  streamId: string,
-): Promise<Loaded<State>> {
-  const { events, revision, position } = await bus.read(streamId);
-  // A stream holds one aggregate's events only, so they are this decider's events.
-  return { state: fold(decider, events as Event[]), revision, position };
+export async function load<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  id: string,
+): Promise<Loaded<State, Event>> {
+  const { events, revision, position } = await streams.read(aggregate.streamId(id));
+  // Decoding checked that each event belongs in this stream's category: they are this aggregate's.
+  const own = events as StoredEvent<Event>[];
+  return {
+    state: fold(
+      aggregate.decider,
+      own.map(({ event }) => event),
+    ),
+    revision,
+    position,
+    events: own,
+  };
 }
 
 /**
@@ -107,47 +113,46 @@ async function inTurn<T>(streamId: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** Read the stream, fold it, decide, append at the revision read; the same for every aggregate. */
-export function handle<Command, Event extends DomainEvent, State>(
-  bus: CommandBus,
-  decider: Decider<Command, Event, State>,
-  streamId: string,
-  command: Command,
-  context: CommandContext,
-  options: HandleOptions = {},
+export function handle<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  request: CommandRequest<Command>,
 ): Promise<Handled<State, Event>> {
-  return inTurn(streamId, () => decideAndAppend(bus, decider, streamId, command, context, options));
+  return inTurn(aggregate.streamId(request.id), () => decideAndAppend(streams, aggregate, request));
 }
 
-async function decideAndAppend<Command, Event extends DomainEvent, State>(
-  bus: CommandBus,
-  decider: Decider<Command, Event, State>,
-  streamId: string,
-  command: Command,
-  context: CommandContext,
-  options: HandleOptions,
+async function decideAndAppend<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  request: CommandRequest<Command>,
 ): Promise<Handled<State, Event>> {
+  const { decider } = aggregate;
+  const streamId = aggregate.streamId(request.id);
+  const { context, ifMatch } = request;
   for (let attempt = 1; ; attempt += 1) {
-    const { state, revision, position } = await load(bus, decider, streamId);
-    if (options.ifMatch !== undefined && options.ifMatch !== revision) {
-      throw new RevisionMismatch(options.ifMatch, revision);
-    }
-    const decided = decider.decide(command, state);
+    const { state, revision, position } = await load(streams, aggregate, request.id);
+    if (ifMatch !== undefined && ifMatch !== revision) throw new RevisionMismatch(ifMatch, revision);
+    const decided = decider.decide(request.command, state);
     if (decided.length === 0) return { state, revision, position, events: [] };
-    const data = await bus.write(streamId, decided);
+    const data = await streams.encode(decided);
     const toAppend = decided.map((event, index): EventToAppend => ({
-      id: options.eventId?.(event, index) ?? randomUUID(),
+      id: request.eventId?.(event, index) ?? randomUUID(),
       type: event.type,
       data: data[index] as JsonObject,
       metadata: {
         actor: context.actor,
         correlationId: context.correlationId,
         causationId: context.causationId,
-        schemaVersion: 1,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
         ...(context.requestId ? { requestId: context.requestId } : {}),
       },
     }));
     try {
-      const appended = await bus.store.append(streamId, toAppend, revision === -1 ? 'no_stream' : revision);
+      const appended = await streams.store.append(
+        streamId,
+        toAppend,
+        revision === -1 ? 'no_stream' : revision,
+      );
       return {
         state: decided.reduce(decider.evolve, state),
         revision: appended.revision,
@@ -155,12 +160,12 @@ async function decideAndAppend<Command, Event extends DomainEvent, State>(
         events: decided,
       };
     } catch (error) {
-      if (error instanceof DuplicateEventId && options.eventId) {
+      if (error instanceof DuplicateEventId && request.eventId) {
         return { state, revision, position, events: [] };
       }
       if (!(error instanceof WrongExpectedVersion)) throw error;
-      if (options.ifMatch !== undefined) throw new RevisionMismatch(options.ifMatch, error.actual);
-      if (!options.retryOnConflict || attempt >= MAX_ATTEMPTS) throw error;
+      if (ifMatch !== undefined) throw new RevisionMismatch(ifMatch, error.actual);
+      if (!request.retryOnConflict || attempt >= MAX_ATTEMPTS) throw error;
       await backoff(attempt);
     }
   }

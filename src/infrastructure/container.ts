@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
@@ -6,14 +7,14 @@ import type { Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
-import { createApp, type MetricsEndpoint } from '../api/app.js';
+import { createApp } from '../api/app.js';
 import { auditRoutes } from '../api/audit/audit.routes.js';
 import { eventExportRoutes } from '../api/events/events.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { openApiRoutes } from '../api/openapi/openapi.routes.js';
 import type { Config } from './config.js';
 import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './postgres/database.js';
-import { startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
+import { runningEmbeddedPostgres, startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
 import { migrate } from './postgres/migrate.js';
 import { PostgresEventStore } from './eventstore/postgresEventStore.js';
 import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/eventStoreDbEventStore.js';
@@ -21,14 +22,19 @@ import { createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
-import type { CommandBus } from '../commands/commandHandler.js';
+import { eventStreams, type EventStreams } from '../commands/eventStreams.js';
+import type { CommandEnvironment } from '../commands/commandEnvironment.js';
+import { isRefusal } from '../commands/refusals.js';
 import { authentication } from '../api/auth/authenticate.js';
 import { devIssuerRoutes } from '../api/auth/devIssuer.routes.js';
 import { catalogRoutes } from '../api/catalog/catalog.routes.js';
 import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
-import { runCheckoutCompleter, SubscriptionHealth } from '../commands/order/checkoutCompleter.js';
-import { PostgresCheckpoints } from './postgres/checkpoints.js';
+import { checkoutCompleter } from '../commands/order/checkoutCompleter.js';
+import type { Consumer } from '../projections/consumer.js';
+import { type EventSource, SubscriptionRunner } from '../projections/subscriptionRunner.js';
+import { PostgresConsumerStore } from './postgres/postgresConsumerStore.js';
+import { type BackgroundWorker, readinessOf, stopInReverse } from './workers.js';
 import { connectRateLimitRedis } from './redis/rateLimitStore.js';
 
 interface Database {
@@ -46,23 +52,27 @@ const TOKENS = {
   Database: Symbol('Database'),
   Pool: Symbol('Pool'),
   EventStore: Symbol('EventStore'),
-  Metrics: Symbol('Metrics'),
   Identity: Symbol('Identity'),
   EventCodec: Symbol('EventCodec'),
-  CommandBus: Symbol('CommandBus'),
+  EventStreams: Symbol('EventStreams'),
+  CommandEnvironment: Symbol('CommandEnvironment'),
+  ConsumerStore: Symbol('ConsumerStore'),
   Clock: Symbol('Clock'),
 } as const;
 
 type Clock = () => Date;
 
 /** The one composition root: what runs in each profile is decided here, from the configuration. */
-function createContainer(config: Config, logger: Logger): Container {
+function createContainer(config: Config, logger: Logger, usage: 'server' | 'tool' = 'server'): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind<Config>(TOKENS.Config).toConstantValue(config);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
   container.bind<Database>(TOKENS.Database).toDynamicValue(async () => {
-    const database: Database = config.DATABASE_URL
-      ? { connectionString: config.DATABASE_URL, stop: () => Promise.resolve() }
+    // A command-line tool works on the PostgreSQL of the shop running on DATA_DIR, if one runs.
+    const shared =
+      config.DATABASE_URL ?? (usage === 'tool' ? await runningEmbeddedPostgres(config.DATA_DIR) : undefined);
+    const database: Database = shared
+      ? { connectionString: shared, stop: () => Promise.resolve() }
       : await startEmbeddedPostgres(config.DATA_DIR, logger);
     await migrate(database.connectionString, logger);
     return database;
@@ -89,12 +99,92 @@ function createContainer(config: Config, logger: Logger): Container {
     return new EventCodec(await context.getAsync<EventStore>(TOKENS.EventStore), vault);
   });
   container
-    .bind<CommandBus>(TOKENS.CommandBus)
-    .toDynamicValue(async (context) => (await context.getAsync<EventCodec>(TOKENS.EventCodec)).commandBus());
-  container
-    .bind<MetricsEndpoint>(TOKENS.Metrics)
-    .toDynamicValue(async (context) => createMetrics(await context.getAsync<EventStore>(TOKENS.EventStore)));
+    .bind<EventStreams>(TOKENS.EventStreams)
+    .toDynamicValue(async (context) =>
+      eventStreams(
+        await context.getAsync<EventStore>(TOKENS.EventStore),
+        await context.getAsync<EventCodec>(TOKENS.EventCodec),
+      ),
+    );
+  container.bind<CommandEnvironment>(TOKENS.CommandEnvironment).toDynamicValue(async (context) => ({
+    streams: await context.getAsync<EventStreams>(TOKENS.EventStreams),
+    now: context.get<Clock>(TOKENS.Clock),
+    cartTtlMs: config.CART_TTL_MS,
+    orderTimeoutMs: config.ORDER_TIMEOUT_MS,
+  }));
+  container.bind<PostgresConsumerStore>(TOKENS.ConsumerStore).toDynamicValue(async (context) => {
+    const { connectionString } = await context.getAsync<Database>(TOKENS.Database);
+    return new PostgresConsumerStore({
+      pool: await context.getAsync<pg.Pool>(TOKENS.Pool),
+      lockConnection: postgresConnectionConfig(
+        connectionString,
+        `shop-consumer ${hostname()} ${process.pid}`,
+      ),
+      logger,
+    });
+  });
   return container;
+}
+
+/** The shop's core without HTTP: what the command line works with, and what the server serves. */
+export interface ShopCore {
+  eventStore: EventStore;
+  consumerStore: PostgresConsumerStore;
+  /** What consumers read: the store's events, with personal data opened. */
+  eventSource: EventSource;
+  /** Every consumer of the event stream, in the order they start. */
+  consumers: readonly Consumer[];
+  runnerFor(consumer: Consumer): SubscriptionRunner;
+}
+
+async function shopCore(container: Container, logger: Logger): Promise<ShopCore> {
+  const eventStore = await container.getAsync<EventStore>(TOKENS.EventStore);
+  const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
+  const env = await container.getAsync<CommandEnvironment>(TOKENS.CommandEnvironment);
+  const consumerStore = await container.getAsync<PostgresConsumerStore>(TOKENS.ConsumerStore);
+  const eventSource: EventSource = {
+    subscribeToAll: (options) => eventStore.subscribeToAll(options),
+    readAll: (options) => eventStore.readAll(options),
+    readStream: (streamId) => eventStore.readStream(streamId),
+    revealAll: (events) => codec.revealAll(events),
+  };
+  return {
+    eventStore,
+    consumerStore,
+    eventSource,
+    // A new consumer of the event stream is one more line here.
+    consumers: [checkoutCompleter(env)],
+    runnerFor: (consumer) =>
+      new SubscriptionRunner(
+        consumer,
+        consumerStore,
+        eventSource,
+        { isDependencyDown, isPermanent: isRefusal },
+        logger,
+      ),
+  };
+}
+
+const isDependencyDown = (error: unknown): boolean =>
+  isPostgresUnavailable(error) || isEventStoreDbUnavailable(error);
+
+/** Opens the shop's database and event store for a command-line tool; `close` ends both. */
+export async function openShopCore(
+  config: Config,
+  logger: Logger,
+): Promise<ShopCore & { close(): Promise<void> }> {
+  const container = createContainer(config, logger, 'tool');
+  const database = await container.getAsync<Database>(TOKENS.Database);
+  const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
+  const core = await shopCore(container, logger);
+  return {
+    ...core,
+    close: async () => {
+      await core.eventStore.close();
+      await pool.end();
+      await database.stop();
+    },
+  };
 }
 
 export interface RunningShop {
@@ -113,10 +203,11 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
   const eventStore = await container.getAsync<EventStore>(TOKENS.EventStore);
   const identity = await container.getAsync<Identity>(TOKENS.Identity);
-  const bus = await container.getAsync<CommandBus>(TOKENS.CommandBus);
-  const now = container.get<Clock>(TOKENS.Clock);
+  const env = await container.getAsync<CommandEnvironment>(TOKENS.CommandEnvironment);
+  const core = await shopCore(container, logger);
+  const runners = core.consumers.map((consumer) => core.runnerFor(consumer));
+  const workers: BackgroundWorker[] = runners;
   const { requireRole } = authentication(identity);
-  const completerHealth = new SubscriptionHealth();
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
     `rate-limit:${new URL(database.connectionString).pathname.slice(1)}:`,
@@ -130,25 +221,22 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
       ...(sharedLimits ? { store: sharedLimits } : {}),
     },
-    metrics: await container.getAsync<MetricsEndpoint>(TOKENS.Metrics),
+    metrics: createMetrics(eventStore, runners),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
       { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },
-      { name: 'checkoutCompleter', check: () => completerHealth.check() },
+      ...workers.map(readinessOf),
     ],
     routers: [
       openApiRoutes(openApiDocument),
       ...(identity.devIssuer ? [devIssuerRoutes(identity.devIssuer)] : []),
-      catalogRoutes({ bus, adminOnly: requireRole('admin'), now }),
-      cartRoutes({ bus, customersOnly: requireRole('customer'), cartTtlMs: config.CART_TTL_MS, now }),
+      catalogRoutes({ env, adminOnly: requireRole('admin') }),
+      cartRoutes({ env, customersOnly: requireRole('customer') }),
       orderRoutes({
-        bus,
+        env,
         customersOnly: requireRole('customer'),
         adminOnly: requireRole('admin'),
         customersAndAdmins: requireRole('customer', 'admin'),
-        cartTtlMs: config.CART_TTL_MS,
-        orderTimeoutMs: config.ORDER_TIMEOUT_MS,
-        now,
       }),
       eventExportRoutes({
         readAll: (options) => codec.readAll(options),
@@ -161,16 +249,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       }),
     ],
   });
-  const background = new AbortController();
-  const completer = runCheckoutCompleter({
-    bus,
-    subscribe: (options) => codec.subscribeToAll(options),
-    checkpoints: new PostgresCheckpoints(pool),
-    orderTimeoutMs: config.ORDER_TIMEOUT_MS,
-    logger,
-    signal: background.signal,
-    health: completerHealth,
-  });
+  for (const worker of workers) worker.start();
   const server: Server = app.listen(config.PORT, '0.0.0.0');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -181,8 +260,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     stop: async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      background.abort();
-      await completer;
+      await stopInReverse(workers);
       await limitsRedis?.close();
       await eventStore.close();
       await pool.end();

@@ -7,7 +7,7 @@ import type { JsonObject, RecordedEvent } from '../../src/eventstore/eventStore.
 import { EventCodec } from '../../src/infrastructure/personalData/eventCodec.js';
 import { PersonalDataVault } from '../../src/infrastructure/personalData/personalDataVault.js';
 import { parseNdjson } from '../support/ndjson.js';
-import { openBusOn, type PostgresBus } from '../support/postgresBus.js';
+import { openCommandsOn, type PostgresCommands } from '../support/postgresCommands.js';
 import { orderKettles, startTestShop, TEST_ADDRESS, type TestShop } from '../support/shop.js';
 
 const CARD_TOKEN = 'tok_visa_secret123';
@@ -30,7 +30,7 @@ const run = promisify(execFile);
 
 describe('A card token', () => {
   let shop: TestShop;
-  let database: PostgresBus;
+  let database: PostgresCommands;
   let vault: PersonalDataVault;
   let codec: EventCodec;
   let admin: string;
@@ -46,7 +46,7 @@ describe('A card token', () => {
 
   before(async () => {
     shop = await startTestShop();
-    database = openBusOn(shop.connectionString);
+    database = openCommandsOn(shop.connectionString);
     vault = new PersonalDataVault(database.pool);
     codec = new EventCodec(database.store, vault);
     admin = await shop.tokenFor(`admin-${randomUUID()}`, ['admin']);

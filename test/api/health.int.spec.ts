@@ -28,7 +28,7 @@ describe('Operations endpoints', () => {
       expect(ready.status).to.equal(200);
       expect(await ready.json()).to.deep.equal({
         status: 'up',
-        checks: { eventStore: 'up', readModels: 'up', checkoutCompleter: 'up' },
+        checks: { eventStore: 'up', readModels: 'up', 'checkout-completer': 'up' },
       });
     });
 
@@ -59,12 +59,12 @@ describe('Operations endpoints', () => {
           ({ checks } = (await (await fetch(`${base}/health/ready`)).json()) as {
             checks: Record<string, string>;
           });
-          return checks.checkoutCompleter === 'down';
+          return checks['checkout-completer'] === 'down';
         },
         10_000,
         () => JSON.stringify(checks),
       );
-      expect(checks).to.deep.equal({ eventStore: 'down', readModels: 'down', checkoutCompleter: 'down' });
+      expect(checks).to.deep.equal({ eventStore: 'down', readModels: 'down', 'checkout-completer': 'down' });
     });
 
     it('answers API requests 503 with Retry-After, not 500', async () => {

@@ -1,45 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import {
-  type CommandBus,
-  type CommandContext,
-  handle,
-  RevisionMismatch,
-} from '../../src/commands/commandHandler.js';
-import type { Decider } from '../../src/domain/shared/decider.js';
+import { inventories } from '../../src/commands/aggregates.js';
+import { type CommandContext, handle, RevisionMismatch } from '../../src/commands/commandHandler.js';
+import type { EventStreams } from '../../src/commands/eventStreams.js';
+import type { InventoryCommand } from '../../src/domain/inventory/inventory.js';
+import { inventoryView } from '../../src/domain/inventory/inventory.js';
 import { RuleViolation } from '../../src/domain/shared/errors.js';
 import { InMemoryEventStore } from '../../src/eventstore/inMemoryEventStore.js';
 import { WrongExpectedVersion } from '../../src/eventstore/errors.js';
-import type { JsonObject } from '../../src/eventstore/eventStore.js';
-
-type CounterEvent = { type: 'Incremented'; data: { by: number } };
-type CounterCommand = { type: 'Increment'; by: number; max: number };
-
-/** A counter that refuses to pass `max`: enough rules to exercise the handler. */
-const counter: Decider<CounterCommand, CounterEvent, number> = {
-  initialState: 0,
-  evolve: (total, event) => total + event.data.by,
-  decide: (command, total) => {
-    if (command.by === 0) return [];
-    if (total + command.by > command.max) throw new RuleViolation(`the counter stops at ${command.max}`);
-    return [{ type: 'Incremented', data: { by: command.by } }];
-  },
-};
-
-function busOver(store: InMemoryEventStore): CommandBus {
-  return {
-    store,
-    read: async (streamId) => {
-      const events = await store.readStream(streamId);
-      return {
-        events: events.map(({ type, data }) => ({ type, data })),
-        revision: events.at(-1)?.revision ?? -1,
-        position: events.at(-1)?.position,
-      };
-    },
-    write: async (_streamId, events) => events.map((event) => event.data as JsonObject),
-  };
-}
+import { memoryStreams } from '../support/memoryStreams.js';
 
 const context: CommandContext = {
   actor: 'shopper',
@@ -48,22 +17,47 @@ const context: CommandContext = {
   requestId: 'req-42',
 };
 
+const NOW = '2026-03-01T10:00:00.000Z';
+
 describe('The command handler', () => {
   let store: InMemoryEventStore;
-  let bus: CommandBus;
+  let streams: EventStreams;
+  let productId: string;
   let streamId: string;
+  const restock = (quantity: number): InventoryCommand => ({
+    type: 'Restock',
+    productId,
+    quantity,
+    now: NOW,
+  });
+  const reserve = (quantity: number, orderId = randomUUID()): InventoryCommand => ({
+    type: 'ReserveStock',
+    productId,
+    orderId,
+    quantity,
+    now: NOW,
+  });
+  const release = (orderId: string): InventoryCommand => ({
+    type: 'ReleaseReservation',
+    productId,
+    orderId,
+    now: NOW,
+  });
+  const available = (state: Parameters<typeof inventoryView>[0]): number => inventoryView(state).available;
 
   beforeEach(() => {
     store = new InMemoryEventStore();
-    bus = busOver(store);
-    streamId = `counter-${randomUUID()}`;
+    streams = memoryStreams(store);
+    productId = randomUUID();
+    streamId = inventories.streamId(productId);
   });
 
   describe('when the decider emits events', () => {
     it('appends them with the request’s metadata and answers the new state, revision and position', async () => {
-      const handled = await handle(bus, counter, streamId, { type: 'Increment', by: 2, max: 10 }, context);
+      const handled = await handle(streams, inventories, { id: productId, command: restock(2), context });
       const [stored] = await store.readStream(streamId);
-      expect(handled).to.deep.include({ state: 2, revision: 0, position: stored?.position });
+      expect(handled).to.deep.include({ revision: 0, position: stored?.position });
+      expect(available(handled.state)).to.equal(2);
       expect(stored?.metadata).to.deep.equal({
         actor: 'shopper',
         correlationId: context.correlationId,
@@ -76,7 +70,11 @@ describe('The command handler', () => {
 
   describe('when the decider emits nothing', () => {
     it('appends nothing and answers no position for a stream still empty', async () => {
-      const handled = await handle(bus, counter, streamId, { type: 'Increment', by: 0, max: 10 }, context);
+      const handled = await handle(streams, inventories, {
+        id: productId,
+        command: release(randomUUID()),
+        context,
+      });
       expect(handled).to.deep.include({ revision: -1, position: undefined, events: [] });
       expect(await store.readStream(streamId)).to.deep.equal([]);
     });
@@ -84,8 +82,8 @@ describe('The command handler', () => {
 
   describe('when the decider refuses', () => {
     it('passes the domain error on and appends nothing', async () => {
-      await handle(bus, counter, streamId, { type: 'Increment', by: 9, max: 10 }, context);
-      const refused = handle(bus, counter, streamId, { type: 'Increment', by: 2, max: 10 }, context);
+      await handle(streams, inventories, { id: productId, command: restock(1), context });
+      const refused = handle(streams, inventories, { id: productId, command: reserve(2), context });
       const error = await refused.catch((failure: unknown) => failure);
       expect(error).to.be.instanceOf(RuleViolation);
       expect(await store.readStream(streamId)).to.have.length(1);
@@ -94,8 +92,11 @@ describe('The command handler', () => {
 
   describe('with If-Match', () => {
     it('refuses a stale revision with RevisionMismatch and appends nothing', async () => {
-      await handle(bus, counter, streamId, { type: 'Increment', by: 1, max: 10 }, context);
-      const error = await handle(bus, counter, streamId, { type: 'Increment', by: 1, max: 10 }, context, {
+      await handle(streams, inventories, { id: productId, command: restock(1), context });
+      const error = await handle(streams, inventories, {
+        id: productId,
+        command: restock(1),
+        context,
         ifMatch: 5,
       }).catch((failure: unknown) => failure);
       expect(error).to.be.instanceOf(RevisionMismatch).and.to.include({ expected: 5, actual: 0 });
@@ -103,8 +104,11 @@ describe('The command handler', () => {
     });
 
     it('applies the command at the revision it names', async () => {
-      await handle(bus, counter, streamId, { type: 'Increment', by: 1, max: 10 }, context);
-      const handled = await handle(bus, counter, streamId, { type: 'Increment', by: 1, max: 10 }, context, {
+      await handle(streams, inventories, { id: productId, command: restock(1), context });
+      const handled = await handle(streams, inventories, {
+        id: productId,
+        command: restock(1),
+        context,
         ifMatch: 0,
       });
       expect(handled.revision).to.equal(1);
@@ -115,19 +119,19 @@ describe('The command handler', () => {
     it('lands all of 20 concurrent commands on one stream, taking turns', async () => {
       await Promise.all(
         Array.from({ length: 20 }, () =>
-          handle(bus, counter, streamId, { type: 'Increment', by: 1, max: 100 }, context),
+          handle(streams, inventories, { id: productId, command: restock(1), context }),
         ),
       );
       expect(await store.readStream(streamId)).to.have.length(20);
     });
 
-    /** A bus where another process appends to the stream right after the handler's first read. */
-    function racedByAnotherProcess(): CommandBus {
+    /** Streams where another process appends to the stream right after the handler's first read. */
+    function racedByAnotherProcess(): EventStreams {
       let raced = false;
       return {
-        ...bus,
+        ...streams,
         read: async (id) => {
-          const read = await bus.read(id);
+          const read = await streams.read(id);
           if (!raced) {
             raced = true;
             await store.append(
@@ -135,8 +139,8 @@ describe('The command handler', () => {
               [
                 {
                   id: randomUUID(),
-                  type: 'Incremented',
-                  data: { by: 5 },
+                  type: 'StockRestocked',
+                  data: { productId, quantity: 5, at: NOW },
                   metadata: { ...context, schemaVersion: 1 },
                 },
               ],
@@ -149,25 +153,22 @@ describe('The command handler', () => {
     }
 
     it('decides again on a fresh read after losing a race, when that is safe', async () => {
-      const handled = await handle(
-        racedByAnotherProcess(),
-        counter,
-        streamId,
-        { type: 'Increment', by: 1, max: 100 },
+      const handled = await handle(racedByAnotherProcess(), inventories, {
+        id: productId,
+        command: restock(1),
         context,
-        { retryOnConflict: true },
-      );
-      expect(handled).to.deep.include({ state: 6, revision: 1 });
+        retryOnConflict: true,
+      });
+      expect(handled.revision).to.equal(1);
+      expect(available(handled.state)).to.equal(6);
     });
 
     it('reports the lost race when re-deciding is not safe, appending nothing', async () => {
-      const error = await handle(
-        racedByAnotherProcess(),
-        counter,
-        streamId,
-        { type: 'Increment', by: 1, max: 100 },
+      const error = await handle(racedByAnotherProcess(), inventories, {
+        id: productId,
+        command: restock(1),
         context,
-      ).catch((failure: unknown) => failure);
+      }).catch((failure: unknown) => failure);
       expect(error).to.be.instanceOf(WrongExpectedVersion);
       expect(await store.readStream(streamId)).to.have.length(1);
     });
@@ -176,11 +177,12 @@ describe('The command handler', () => {
   describe('with event ids derived from the command', () => {
     it('appends nothing new when the same command is delivered again', async () => {
       const eventId = (): string => '7d3c0c44-2b5e-4f53-9a5e-3f8a2c1b0d11';
-      const command: CounterCommand = { type: 'Increment', by: 1, max: 10 };
-      const first = await handle(bus, counter, streamId, command, context, { eventId });
-      const again = await handle(bus, counter, streamId, command, context, { eventId });
+      const command = restock(1);
+      const first = await handle(streams, inventories, { id: productId, command, context, eventId });
+      const again = await handle(streams, inventories, { id: productId, command, context, eventId });
       expect(first.events).to.have.length(1);
-      expect(again).to.deep.include({ events: [], position: first.position, state: 1 });
+      expect(again).to.deep.include({ events: [], position: first.position });
+      expect(available(again.state)).to.equal(1);
       expect(await store.readStream(streamId)).to.have.length(1);
     });
   });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createProduct } from '../../src/commands/catalog/createProduct.js';
-import type { CommandBus, CommandContext } from '../../src/commands/commandHandler.js';
-import type { CreateProduct } from '../../src/domain/catalog/product.decide.js';
-import { productStreamId } from '../../src/domain/catalog/product.js';
-import { inventoryStreamId } from '../../src/domain/inventory/inventory.js';
+import { inventories, products } from '../../src/commands/aggregates.js';
+import { createProduct, type NewProduct } from '../../src/commands/catalog/product.js';
+import type { CommandEnvironment } from '../../src/commands/commandEnvironment.js';
+import type { CommandContext } from '../../src/commands/commandHandler.js';
 import { ValidationError } from '../../src/domain/shared/errors.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
-import { openPostgresBus, type PostgresBus } from '../support/postgresBus.js';
+import { openPostgresCommands, type PostgresCommands } from '../support/postgresCommands.js';
 
 const context: CommandContext = {
   actor: 'system:test',
@@ -15,30 +14,28 @@ const context: CommandContext = {
   causationId: randomUUID(),
 };
 
-const newProduct = (overrides: Partial<CreateProduct> = {}): CreateProduct => ({
-  type: 'CreateProduct',
-  productId: randomUUID(),
+const kettle = (overrides: Partial<NewProduct> = {}): NewProduct => ({
   name: 'Kettle',
   priceCents: 2500,
-  now: '2025-03-01T10:00:00.000Z',
+  initialStock: 7,
   ...overrides,
 });
 
-/** The same bus, but the connection drops whenever a stream of `category` is appended to. */
-function failingOn(category: string, bus: CommandBus): CommandBus {
-  const store: EventStore = Object.create(bus.store) as EventStore;
+/** The same commands, but the connection drops whenever a stream of `category` is appended to. */
+function failingOn(category: string, env: CommandEnvironment): CommandEnvironment {
+  const store: EventStore = Object.create(env.streams.store) as EventStore;
   store.append = (streamId, events, expected) =>
     streamId.startsWith(`${category}-`)
       ? Promise.reject(new Error('Connection terminated unexpectedly'))
-      : bus.store.append(streamId, events, expected);
-  return { ...bus, store };
+      : env.streams.store.append(streamId, events, expected);
+  return { ...env, streams: { ...env.streams, store } };
 }
 
 describe('Creating a product with its stock', () => {
-  let postgres: PostgresBus;
+  let postgres: PostgresCommands;
 
   before(async () => {
-    postgres = await openPostgresBus();
+    postgres = await openPostgresCommands();
   });
 
   after(async () => {
@@ -49,43 +46,45 @@ describe('Creating a product with its stock', () => {
     (await postgres.store.readStream(streamId)).length;
 
   it('writes the product and its first stock, answering the product’s position', async () => {
-    const command = newProduct();
-    const created = await createProduct(postgres.bus, command, 7, context);
+    const created = await createProduct(postgres.env, kettle(), context);
 
     expect(created.revision).to.equal(0);
-    const [product] = await postgres.store.readStream(productStreamId(command.productId));
-    const [restocked] = await postgres.store.readStream(inventoryStreamId(command.productId));
+    const [product] = await postgres.store.readStream(products.streamId(created.productId));
+    const [restocked] = await postgres.store.readStream(inventories.streamId(created.productId));
     expect(product?.position).to.equal(created.position);
     expect(restocked?.data).to.include({ quantity: 7 });
     expect(restocked?.position).to.be.below(created.position ?? 0);
   });
 
   it('writes no stock stream for a product created without stock', async () => {
-    const command = newProduct();
-    await createProduct(postgres.bus, command, 0, context);
-    expect(await streamLength(inventoryStreamId(command.productId))).to.equal(0);
+    const created = await createProduct(postgres.env, kettle({ initialStock: 0 }), context);
+    expect(await streamLength(inventories.streamId(created.productId))).to.equal(0);
   });
 
   it('refuses an invalid product before writing anything, its stock included', async () => {
-    const command = newProduct({ name: 'x'.repeat(256) });
     const headBefore = await postgres.store.headPosition();
-
-    let refusal: unknown;
-    await createProduct(postgres.bus, command, 5, context).catch((error: unknown) => (refusal = error));
-
+    const refusal = await createProduct(postgres.env, kettle({ name: 'x'.repeat(256) }), context).catch(
+      (error: unknown) => error,
+    );
     expect(refusal).to.be.instanceOf(ValidationError);
     expect(await postgres.store.headPosition()).to.equal(headBefore);
   });
 
-  it('leaves no visible product when the connection drops on the stock, the first append', async () => {
-    const command = newProduct();
-
-    let failure: unknown;
-    await createProduct(failingOn('inventory', postgres.bus), command, 5, context).catch(
-      (error: unknown) => (failure = error),
+  it('refuses a category that does not exist, naming the field, before writing anything', async () => {
+    const headBefore = await postgres.store.headPosition();
+    const refusal = await createProduct(postgres.env, kettle({ categoryId: randomUUID() }), context).catch(
+      (error: unknown) => error,
     );
+    expect(refusal).to.be.instanceOf(ValidationError).and.to.include({ field: 'categoryId' });
+    expect(await postgres.store.headPosition()).to.equal(headBefore);
+  });
 
+  it('leaves no visible product when the connection drops on the stock, the first append', async () => {
+    const headBefore = await postgres.store.headPosition();
+    const failure = await createProduct(failingOn('inventory', postgres.env), kettle(), context).catch(
+      (error: unknown) => error,
+    );
     expect(failure).to.be.instanceOf(Error);
-    expect(await streamLength(productStreamId(command.productId))).to.equal(0);
+    expect(await postgres.store.headPosition()).to.equal(headBefore);
   });
 });

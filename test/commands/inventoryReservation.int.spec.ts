@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type CommandContext, handle, load } from '../../src/commands/commandHandler.js';
-import { inventoryDecider, inventoryStreamId, inventoryView } from '../../src/domain/inventory/inventory.js';
+import { inventories } from '../../src/commands/aggregates.js';
+import { inventoryView } from '../../src/domain/inventory/inventory.js';
 import { RuleViolation } from '../../src/domain/shared/errors.js';
-import { openPostgresBus, type PostgresBus } from '../support/postgresBus.js';
+import { openPostgresCommands, type PostgresCommands } from '../support/postgresCommands.js';
 
 const context: CommandContext = {
   actor: 'system:test',
@@ -13,10 +14,10 @@ const context: CommandContext = {
 const now = '2025-03-01T10:00:00.000Z';
 
 describe('Reserving stock', () => {
-  let postgres: PostgresBus;
+  let postgres: PostgresCommands;
 
   before(async () => {
-    postgres = await openPostgresBus();
+    postgres = await openPostgresCommands();
   });
 
   after(async () => {
@@ -26,25 +27,20 @@ describe('Reserving stock', () => {
   describe('when 20 orders race for one unit each against a stock of 5', () => {
     it('lets exactly 5 reserve and leaves 0 available, never less', async () => {
       const productId = randomUUID();
-      const streamId = inventoryStreamId(productId);
-      await handle(
-        postgres.bus,
-        inventoryDecider,
-        streamId,
-        { type: 'Restock', productId, quantity: 5, now },
+      await handle(postgres.env.streams, inventories, {
+        id: productId,
+        command: { type: 'Restock', productId, quantity: 5, now },
         context,
-      );
+      });
 
       const outcomes = await Promise.allSettled(
         Array.from({ length: 20 }, () =>
-          handle(
-            postgres.bus,
-            inventoryDecider,
-            streamId,
-            { type: 'ReserveStock', productId, orderId: randomUUID(), quantity: 1, now },
+          handle(postgres.env.streams, inventories, {
+            id: productId,
+            command: { type: 'ReserveStock', productId, orderId: randomUUID(), quantity: 1, now },
             context,
-            { retryOnConflict: true },
-          ),
+            retryOnConflict: true,
+          }),
         ),
       );
 
@@ -55,7 +51,7 @@ describe('Reserving stock', () => {
       expect(reserved).to.have.length(5);
       expect(refused).to.have.length(15);
       for (const reason of refused) expect(reason).to.be.instanceOf(RuleViolation);
-      const { state, revision } = await load(postgres.bus, inventoryDecider, streamId);
+      const { state, revision } = await load(postgres.env.streams, inventories, productId);
       expect(inventoryView(state)).to.deep.equal({ onHand: 5, reserved: 5, available: 0 });
       expect(revision, 'one restock and five reservations').to.equal(5);
     });
@@ -64,28 +60,23 @@ describe('Reserving stock', () => {
   describe('when the same order reserves twice concurrently', () => {
     it('holds one reservation', async () => {
       const productId = randomUUID();
-      const streamId = inventoryStreamId(productId);
       const orderId = randomUUID();
-      await handle(
-        postgres.bus,
-        inventoryDecider,
-        streamId,
-        { type: 'Restock', productId, quantity: 9, now },
+      await handle(postgres.env.streams, inventories, {
+        id: productId,
+        command: { type: 'Restock', productId, quantity: 9, now },
         context,
-      );
+      });
       await Promise.all(
         Array.from({ length: 5 }, () =>
-          handle(
-            postgres.bus,
-            inventoryDecider,
-            streamId,
-            { type: 'ReserveStock', productId, orderId, quantity: 3, now },
+          handle(postgres.env.streams, inventories, {
+            id: productId,
+            command: { type: 'ReserveStock', productId, orderId, quantity: 3, now },
             context,
-            { retryOnConflict: true },
-          ),
+            retryOnConflict: true,
+          }),
         ),
       );
-      const { state } = await load(postgres.bus, inventoryDecider, streamId);
+      const { state } = await load(postgres.env.streams, inventories, productId);
       expect(inventoryView(state)).to.deep.equal({ onHand: 9, reserved: 3, available: 6 });
     });
   });

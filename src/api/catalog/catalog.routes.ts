@@ -1,20 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { type RequestHandler, Router } from 'express';
 import { IsBoolean, IsDefined, IsInt, IsOptional, IsUUID, Max, Min, ValidateIf } from 'class-validator';
-import { type CommandBus, handle, load } from '../../commands/commandHandler.js';
-import { categoryDecider, categoryStreamId } from '../../domain/catalog/category.js';
-import { productDecider } from '../../domain/catalog/product.decide.js';
-import { type ExistingProduct, productStreamId } from '../../domain/catalog/product.js';
+import type { CommandEnvironment } from '../../commands/commandEnvironment.js';
+import { createCategory } from '../../commands/catalog/category.js';
 import {
-  type Inventory,
-  inventoryDecider,
-  inventoryStreamId,
-  inventoryView,
-  RESTOCK_MAX_QUANTITY,
-} from '../../domain/inventory/inventory.js';
-import { NotFound, ValidationError } from '../../domain/shared/errors.js';
+  createProduct,
+  type ProductWithStock,
+  readProduct,
+  updateProduct,
+} from '../../commands/catalog/product.js';
+import { readStockLevel, restock, type StockLevel } from '../../commands/inventory/inventory.js';
+import { RESTOCK_MAX_QUANTITY } from '../../domain/inventory/inventory.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
-import { createProduct } from '../../commands/catalog/createProduct.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
@@ -84,13 +80,12 @@ class RestockBody {
 }
 
 export interface CatalogDependencies {
-  bus: CommandBus;
+  env: CommandEnvironment;
   /** Middleware that lets only administrators through (authentication included). */
   adminOnly: RequestHandler[];
-  now: () => Date;
 }
 
-function productBody(product: ExistingProduct, availableQuantity: number) {
+function productBody({ product, availableQuantity }: ProductWithStock) {
   return {
     id: product.id,
     name: product.name,
@@ -105,65 +100,44 @@ function productBody(product: ExistingProduct, availableQuantity: number) {
   };
 }
 
-export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Router {
+const stockBody = ({ productId, onHand, reserved, available }: StockLevel) => ({
+  productId,
+  onHand,
+  reserved,
+  available,
+});
+
+export function catalogRoutes({ env, adminOnly }: CatalogDependencies): Router {
   const router = Router();
-
-  async function readInventory(productId: string): Promise<Inventory> {
-    return (await load(bus, inventoryDecider, inventoryStreamId(productId))).state;
-  }
-
-  async function existingProduct(productId: string): Promise<{ product: ExistingProduct; revision: number }> {
-    const { state, revision } = await load(bus, productDecider, productStreamId(productId));
-    if (state.status === 'Absent') throw new NotFound('product', productId);
-    return { product: state, revision };
-  }
 
   router.post('/api/v1/categories', ...adminOnly, async (request, response) => {
     const body = await validBody(CreateCategoryBody, request.body);
-    const categoryId = randomUUID();
-    const handled = await handle(
-      bus,
-      categoryDecider,
-      categoryStreamId(categoryId),
-      { type: 'CreateCategory', categoryId, name: body.name, now: now().toISOString() },
-      commandContext(request),
-    );
-    answerCommand(response, handled, 201, { id: categoryId });
+    const created = await createCategory(env, body.name, commandContext(request));
+    answerCommand(response, created, 201, { id: created.categoryId });
   });
 
   router.post('/api/v1/products', ...adminOnly, async (request, response) => {
     const body = await validBody(CreateProductBody, request.body);
-    const priceCents = parseMoney('price', body.price);
-    if (body.categoryId !== undefined) {
-      const { revision } = await bus.read(categoryStreamId(body.categoryId));
-      if (revision === -1) throw new ValidationError('categoryId', 'no category has this id');
-    }
-    const productId = randomUUID();
     const created = await createProduct(
-      bus,
+      env,
       {
-        type: 'CreateProduct',
-        productId,
         name: body.name,
-        priceCents,
-        now: now().toISOString(),
-        ...(body.description === undefined ? {} : { description: body.description }),
-        ...(body.categoryId === undefined ? {} : { categoryId: body.categoryId }),
-        ...(body.imageUrl === undefined ? {} : { imageUrl: body.imageUrl }),
+        priceCents: parseMoney('price', body.price),
+        description: body.description,
+        categoryId: body.categoryId,
+        imageUrl: body.imageUrl,
+        initialStock: body.initialStock ?? 0,
       },
-      body.initialStock ?? 0,
       commandContext(request),
     );
-    response.setHeader('Location', `/api/v1/products/${productId}`);
-    answerCommand(response, created, 201, { id: productId });
+    response.setHeader('Location', `/api/v1/products/${created.productId}`);
+    answerCommand(response, created, 201, { id: created.productId });
   });
 
   router.get('/api/v1/products/:productId', async (request, response) => {
-    const productId = pathId(request, 'productId', 'product');
-    const { product, revision } = await existingProduct(productId);
-    const { available } = inventoryView(await readInventory(productId));
-    response.setHeader('ETag', `"${revision}"`);
-    response.json(productBody(product, available));
+    const product = await readProduct(env, pathId(request, 'productId', 'product'));
+    response.setHeader('ETag', `"${product.revision}"`);
+    response.json(productBody(product));
   });
 
   router.patch('/api/v1/products/:productId', ...adminOnly, async (request, response) => {
@@ -176,43 +150,29 @@ export function catalogRoutes({ bus, adminOnly, now }: CatalogDependencies): Rou
       ...(body.imageUrl === undefined ? {} : { imageUrl: body.imageUrl }),
       ...(body.active === undefined ? {} : { active: body.active }),
     };
-    const expected = ifMatch(request);
-    const handled = await handle(
-      bus,
-      productDecider,
-      productStreamId(productId),
-      { type: 'UpdateProduct', productId, changes, now: now().toISOString() },
+    const updated = await updateProduct(
+      env,
+      { productId, changes, ifMatch: ifMatch(request) },
       commandContext(request),
-      expected === undefined ? {} : { ifMatch: expected },
     );
-    if (handled.state.status === 'Absent') throw new NotFound('product', productId);
-    const { available } = inventoryView(await readInventory(productId));
-    answerCommand(response, handled, 200, productBody(handled.state, available));
+    answerCommand(response, updated, 200, productBody(updated));
   });
 
   router.post('/api/v1/inventory/:productId/restock', ...adminOnly, async (request, response) => {
     const productId = pathId(request, 'productId', 'product');
     const body = await validBody(RestockBody, request.body);
-    const expected = ifMatch(request);
-    await existingProduct(productId);
-    const handled = await handle(
-      bus,
-      inventoryDecider,
-      inventoryStreamId(productId),
-      { type: 'Restock', productId, quantity: body.quantity, now: now().toISOString() },
+    const stock = await restock(
+      env,
+      { productId, quantity: body.quantity, ifMatch: ifMatch(request) },
       commandContext(request),
-      // Restocks add up whatever came between, so without If-Match a lost race is simply decided again.
-      expected === undefined ? { retryOnConflict: true } : { ifMatch: expected },
     );
-    answerCommand(response, handled, 200, { productId, ...inventoryView(handled.state) });
+    answerCommand(response, stock, 200, stockBody(stock));
   });
 
   router.get('/api/v1/inventory/:productId', ...adminOnly, async (request, response) => {
-    const productId = pathId(request, 'productId', 'product');
-    await existingProduct(productId);
-    const { state, revision } = await load(bus, inventoryDecider, inventoryStreamId(productId));
-    response.setHeader('ETag', `"${revision}"`);
-    response.json({ productId, ...inventoryView(state) });
+    const stock = await readStockLevel(env, pathId(request, 'productId', 'product'));
+    response.setHeader('ETag', `"${stock.revision}"`);
+    response.json(stockBody(stock));
   });
 
   return router;

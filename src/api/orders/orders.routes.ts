@@ -1,13 +1,17 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { Type } from 'class-transformer';
 import { Equals, IsDefined, Length, Matches, ValidateNested } from 'class-validator';
-import { type CommandBus, handle, type Handled, load } from '../../commands/commandHandler.js';
-import { placeOrder, requestHashOf } from '../../commands/order/placeOrder.js';
-import { type OrderCommand, orderDecider } from '../../domain/order/order.decide.js';
-import { type ExistingOrder, type Order, type OrderEvent, orderStreamId } from '../../domain/order/order.js';
-import { paymentDecider } from '../../domain/payment/payment.decide.js';
-import { paymentStreamId } from '../../domain/payment/payment.js';
-import { NotFound } from '../../domain/shared/errors.js';
+import type { CommandEnvironment } from '../../commands/commandEnvironment.js';
+import {
+  cancelOrder,
+  deliverOrder,
+  type OrderAnswer,
+  type OrderViewer,
+  placeOrder,
+  readOrder,
+  requestHashOf,
+  shipOrder,
+} from '../../commands/order/order.js';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { callerOf } from '../auth/authenticate.js';
 import { commandContext } from '../commandContext.js';
@@ -89,78 +93,46 @@ function idempotencyKey(request: Request): string {
 }
 
 export interface OrderDependencies {
-  bus: CommandBus;
+  env: CommandEnvironment;
   customersOnly: RequestHandler[];
   adminOnly: RequestHandler[];
   /** Customers (for their own orders) and administrators (for any). */
   customersAndAdmins: RequestHandler[];
-  cartTtlMs: number;
-  orderTimeoutMs: number;
-  now: () => Date;
 }
 
+const viewerOf = (request: Request): OrderViewer => {
+  const caller = callerOf(request);
+  return { userId: caller.userId, isAdmin: caller.roles.includes('admin') };
+};
+
+const orderChange = (request: Request) => ({
+  orderId: pathId(request, 'orderId', 'order'),
+  viewer: viewerOf(request),
+  ifMatch: ifMatch(request),
+});
+
 export function orderRoutes(dependencies: OrderDependencies): Router {
-  const { bus, customersOnly, adminOnly, customersAndAdmins, now } = dependencies;
+  const { env, customersOnly, adminOnly, customersAndAdmins } = dependencies;
   const router = Router();
 
-  async function orderBody(order: ExistingOrder) {
-    const { state: payment } = await load(bus, paymentDecider, paymentStreamId(order.id));
-    return orderView(order, payment);
-  }
-
-  /** The order, if the caller may see it: another customer's order is answered as not found. */
-  async function visibleOrder(request: Request): Promise<{ order: ExistingOrder; revision: number }> {
-    const orderId = pathId(request, 'orderId', 'order');
-    const { state, revision } = await load(bus, orderDecider, orderStreamId(orderId));
-    const caller = callerOf(request);
-    if (state.status === 'Absent') throw new NotFound('order', orderId);
-    if (state.userId !== caller.userId && !caller.roles.includes('admin'))
-      throw new NotFound('order', orderId);
-    return { order: state, revision };
-  }
-
-  async function changeOrder(
-    request: Request,
-    command: (orderId: string, at: string) => OrderCommand,
-  ): Promise<Handled<Order, OrderEvent> & { order: ExistingOrder }> {
-    const { order } = await visibleOrder(request);
-    const expected = ifMatch(request);
-    const handled = await handle(
-      bus,
-      orderDecider,
-      orderStreamId(order.id),
-      command(order.id, now().toISOString()),
-      commandContext(request),
-      expected === undefined ? {} : { ifMatch: expected },
-    );
-    if (handled.state.status === 'Absent') throw new NotFound('order', order.id);
-    return { ...handled, order: handled.state };
-  }
-
-  const answerOrder = async (
-    response: Response,
-    handled: Handled<Order, OrderEvent> & { order: ExistingOrder },
-    status: number,
-  ): Promise<void> => answerCommand(response, handled, status, await orderBody(handled.order));
+  const answerOrder = (response: Response, answer: OrderAnswer, status: number): void =>
+    answerCommand(response, answer, status, orderView(answer.order, answer.payment));
 
   router.post('/api/v1/orders', ...customersOnly, async (request, response) => {
     const key = idempotencyKey(request);
     const body = await validBody(PlaceOrderBody, request.body);
     const { orderId, position } = await placeOrder(
-      bus,
-      callerOf(request).userId,
+      env,
       {
-        idempotencyKey: key,
-        requestHash: requestHashOf(request.body as JsonValue),
-        shippingAddress: { ...body.shippingAddress },
-        paymentMethod: { type: body.paymentMethod.type, token: body.paymentMethod.token },
+        userId: callerOf(request).userId,
+        request: {
+          idempotencyKey: key,
+          requestHash: requestHashOf(request.body as JsonValue),
+          shippingAddress: { ...body.shippingAddress },
+          paymentMethod: { type: body.paymentMethod.type, token: body.paymentMethod.token },
+        },
       },
       commandContext(request),
-      {
-        cartTtlMs: dependencies.cartTtlMs,
-        orderTimeoutMs: dependencies.orderTimeoutMs,
-        now: now().toISOString(),
-      },
     );
     response.setHeader('Location', `/api/v1/orders/${orderId}`);
     // A repeated request gets the first answer again, whatever happened to the order since.
@@ -168,29 +140,21 @@ export function orderRoutes(dependencies: OrderDependencies): Router {
   });
 
   router.get('/api/v1/orders/:orderId', ...customersAndAdmins, async (request, response) => {
-    const { order, revision } = await visibleOrder(request);
-    response.setHeader('ETag', `"${revision}"`);
-    response.json(await orderBody(order));
+    const answer = await readOrder(env, pathId(request, 'orderId', 'order'), viewerOf(request));
+    response.setHeader('ETag', `"${answer.revision}"`);
+    response.json(orderView(answer.order, answer.payment));
   });
 
   router.post('/api/v1/orders/:orderId/cancel', ...customersAndAdmins, async (request, response) => {
-    const handled = await changeOrder(request, (orderId, at) => ({
-      type: 'CancelOrder',
-      orderId,
-      reason: 'customer_cancelled',
-      now: at,
-    }));
-    await answerOrder(response, handled, 202);
+    answerOrder(response, await cancelOrder(env, orderChange(request), commandContext(request)), 202);
   });
 
   router.post('/api/v1/orders/:orderId/ship', ...adminOnly, async (request, response) => {
-    const handled = await changeOrder(request, (orderId, at) => ({ type: 'ShipOrder', orderId, now: at }));
-    await answerOrder(response, handled, 200);
+    answerOrder(response, await shipOrder(env, orderChange(request), commandContext(request)), 200);
   });
 
   router.post('/api/v1/orders/:orderId/deliver', ...adminOnly, async (request, response) => {
-    const handled = await changeOrder(request, (orderId, at) => ({ type: 'DeliverOrder', orderId, now: at }));
-    await answerOrder(response, handled, 200);
+    answerOrder(response, await deliverOrder(env, orderChange(request), commandContext(request)), 200);
   });
 
   return router;

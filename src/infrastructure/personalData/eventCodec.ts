@@ -6,16 +6,15 @@ import type {
   JsonValue,
   ReadAllOptions,
   RecordedEvent,
-  SubscribeToAllOptions,
 } from '../../eventstore/eventStore.js';
-import type { CommandBus } from '../../commands/commandHandler.js';
+import type { PersonalDataCodec } from '../../commands/eventStreams.js';
 import { isSealed, type PersonalDataVault } from './personalDataVault.js';
 
 /**
  * The one way events go in and out: personal fields are sealed on the way in and opened on the way
  * out, so no reader can forget to decrypt, and none sees data of a forgotten customer.
  */
-export class EventCodec {
+export class EventCodec implements PersonalDataCodec {
   constructor(
     private readonly store: EventStore,
     private readonly vault: PersonalDataVault,
@@ -34,11 +33,6 @@ export class EventCodec {
       if (value !== undefined) sealed[field] = await this.vault.seal(owner, value);
     }
     return sealed;
-  }
-
-  async reveal(event: RecordedEvent): Promise<RecordedEvent> {
-    const [revealed] = await this.revealAll([event]);
-    return revealed ?? event;
   }
 
   /** Events with their personal fields opened, the keys of all their owners read at once. */
@@ -65,25 +59,5 @@ export class EventCodec {
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     return this.revealAll(await this.store.readAll(options));
-  }
-
-  /** The store's subscription, with personal data opened like every other read. */
-  async *subscribeToAll(options: SubscribeToAllOptions): AsyncGenerator<RecordedEvent> {
-    for await (const event of this.store.subscribeToAll(options)) yield await this.reveal(event);
-  }
-
-  commandBus(): CommandBus {
-    return {
-      store: this.store,
-      read: async (streamId) => {
-        const events = await this.readStream(streamId);
-        return {
-          events: events.map((event) => ({ type: event.type, data: event.data })),
-          revision: events.at(-1)?.revision ?? -1,
-          position: events.at(-1)?.position,
-        };
-      },
-      write: (_streamId, events) => Promise.all(events.map((event) => this.encode(event))),
-    };
   }
 }

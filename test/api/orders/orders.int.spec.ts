@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { handle } from '../../../src/commands/commandHandler.js';
-import { orderIdFor, requestHashOf } from '../../../src/commands/order/placeOrder.js';
-import { cartStreamId } from '../../../src/domain/cart/cart.js';
-import { cartDecider } from '../../../src/domain/cart/cart.decide.js';
-import { orderDecider } from '../../../src/domain/order/order.decide.js';
-import { orderStreamId } from '../../../src/domain/order/order.js';
-import { openBusOn, type PostgresBus } from '../../support/postgresBus.js';
+import { orderIdFor, requestHashOf } from '../../../src/commands/order/order.js';
+import { carts, orders } from '../../../src/commands/aggregates.js';
+import { openCommandsOn, type PostgresCommands } from '../../support/postgresCommands.js';
 import { expectProblem, fieldsOf, startTestShop, type TestShop } from '../../support/shop.js';
 import { waitFor } from '../../support/waitFor.js';
 
@@ -35,13 +32,13 @@ interface OrderView {
 
 describe('Orders over HTTP', () => {
   let shop: TestShop;
-  let saga: PostgresBus;
+  let saga: PostgresCommands;
   let admin: string;
   let productId: string;
 
   before(async () => {
     shop = await startTestShop({ ORDER_TIMEOUT_MS: '600000' });
-    saga = openBusOn(shop.connectionString);
+    saga = openCommandsOn(shop.connectionString);
     admin = await shop.tokenFor(`admin-${randomUUID()}`, ['admin']);
     const created = await shop.call('/api/v1/products', {
       method: 'POST',
@@ -98,13 +95,11 @@ describe('Orders over HTTP', () => {
 
   /** What the checkout saga will do: confirm the order as `system:checkout`. */
   async function confirm(orderId: string): Promise<void> {
-    await handle(
-      saga.bus,
-      orderDecider,
-      orderStreamId(orderId),
-      { type: 'ConfirmOrder', orderId, now: new Date().toISOString() },
-      { actor: 'system:checkout', correlationId: randomUUID(), causationId: randomUUID() },
-    );
+    await handle(saga.env.streams, orders, {
+      id: orderId,
+      command: { type: 'ConfirmOrder', orderId, now: new Date().toISOString() },
+      context: { actor: 'system:checkout', correlationId: randomUUID(), causationId: randomUUID() },
+    });
   }
 
   describe('POST /api/v1/orders', () => {
@@ -283,11 +278,9 @@ describe('Orders over HTTP', () => {
   describe('a placement cut off after the cart was checked out', () => {
     async function checkOutOnly(customer: Customer, key: string): Promise<string> {
       const orderId = orderIdFor(customer.userId, key);
-      await handle(
-        saga.bus,
-        cartDecider,
-        cartStreamId(customer.userId),
-        {
+      await handle(saga.env.streams, carts, {
+        id: customer.userId,
+        command: {
           type: 'CheckOutCart',
           userId: customer.userId,
           orderId,
@@ -295,8 +288,8 @@ describe('Orders over HTTP', () => {
           now: new Date().toISOString(),
           cartTtlMs: 60_000,
         },
-        { actor: customer.userId, correlationId: randomUUID(), causationId: randomUUID() },
-      );
+        context: { actor: customer.userId, correlationId: randomUUID(), causationId: randomUUID() },
+      });
       return orderId;
     }
 
@@ -400,13 +393,13 @@ describe('Orders over HTTP', () => {
       const customer = await customerWithCart(1);
       const orderId = await placed(customer);
       await act(orderId, 'cancel', customer.token, { 'x-request-id': 'cancel-req-1' });
-      const events = await saga.store.readStream(orderStreamId(orderId));
+      const events = await saga.store.readStream(orders.streamId(orderId));
       expect(events.at(-1)?.metadata).to.deep.include({
         actor: customer.userId,
         correlationId: 'cancel-req-1',
         requestId: 'cancel-req-1',
       });
-      const cartEvents = await saga.store.readStream(cartStreamId(customer.userId));
+      const cartEvents = await saga.store.readStream(carts.streamId(customer.userId));
       for (const stored of [...events, ...cartEvents]) {
         expect(JSON.stringify(stored.data), `${stored.type} keeps the address sealed`).not.to.include(
           'Test Recipient',

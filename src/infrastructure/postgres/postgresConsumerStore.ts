@@ -1,0 +1,266 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { ConsumerTransaction, SqlQuery } from '../../projections/consumer.js';
+import {
+  CheckpointMoved,
+  type ConsumerLease,
+  type ConsumerStatus,
+  type ConsumerStore,
+  type ParkedEvent,
+  type RunnerTransaction,
+} from '../../projections/consumerStore.js';
+import { delay } from '../../projections/delay.js';
+
+/** The advisory lock of a consumer: one bigint from its name, the same in every process. */
+const LOCK_KEY = `hashtextextended('shop-consumer:' || $1, 0)`;
+
+interface ParkedRow {
+  consumer: string;
+  stream_id: string;
+  revision: string;
+  position: string;
+  event_id: string;
+  error: string;
+  attempts: number;
+  parked_at: Date;
+}
+
+export interface PostgresConsumerStoreOptions {
+  pool: pg.Pool;
+  /** For the one connection per active consumer that holds its lock. */
+  lockConnection: pg.ClientConfig;
+  logger: Logger;
+  /** How often a standby instance tries to take a lock another instance holds. */
+  standbyPollMs?: number;
+}
+
+/**
+ * Checkpoints, parked events and the lock of every consumer, in PostgreSQL. The lock is a session
+ * advisory lock on a connection of its own, so that it ends when its holder dies; the checkpoint
+ * row, locked and compared in every transaction, keeps an instance that lost the lock and does not
+ * know it yet from handling what its successor handles.
+ */
+export class PostgresConsumerStore implements ConsumerStore {
+  private readonly pool: pg.Pool;
+  private readonly standbyPollMs: number;
+
+  constructor(private readonly options: PostgresConsumerStoreOptions) {
+    this.pool = options.pool;
+    this.standbyPollMs = options.standbyPollMs ?? 1000;
+  }
+
+  async acquire(consumer: string, signal: AbortSignal): Promise<ConsumerLease | undefined> {
+    await this.pool.query(
+      'INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING',
+      [consumer],
+    );
+    while (!signal.aborted) {
+      const client = new pg.Client({ ...this.options.lockConnection, keepAlive: true });
+      const lost = new AbortController();
+      client.on('error', (error) => {
+        this.options.logger.warn({ consumer, err: error }, 'consumer lock connection failed');
+        lost.abort();
+      });
+      client.on('end', () => lost.abort());
+      try {
+        await client.connect();
+        while (!signal.aborted && !lost.signal.aborted) {
+          const { rows } = await client.query<{ locked: boolean }>(
+            `SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked`,
+            [consumer],
+          );
+          if (rows[0]?.locked) return { lost: lost.signal, release: () => client.end() };
+          await delay(this.standbyPollMs, AbortSignal.any([signal, lost.signal]));
+        }
+      } catch (error) {
+        this.options.logger.warn(
+          { consumer, err: error },
+          'could not ask for the consumer lock; asking again',
+        );
+        await delay(this.standbyPollMs, signal);
+      }
+      await client.end().catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  async checkpoint(consumer: string): Promise<number> {
+    const { rows } = await this.pool.query<{ position: string }>(
+      'SELECT position::text FROM consumer_checkpoints WHERE consumer = $1',
+      [consumer],
+    );
+    return rows[0] === undefined ? -1 : Number(rows[0].position);
+  }
+
+  async advance<T>(
+    consumer: string,
+    from: number,
+    to: number,
+    work: (tx: RunnerTransaction) => Promise<T>,
+  ): Promise<T> {
+    return this.inTransaction(async (client) => {
+      const actual = await lockedCheckpoint(client, consumer);
+      if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
+      const result = await work({
+        query: queryOn(client),
+        parkedStreams: async (streamIds) => {
+          const { rows } = await client.query<{ stream_id: string }>(
+            'SELECT DISTINCT stream_id FROM parked_events WHERE consumer = $1 AND stream_id = ANY($2)',
+            [consumer, streamIds],
+          );
+          return new Set(rows.map((row) => row.stream_id));
+        },
+        park: async (events) => {
+          await client.query(
+            `INSERT INTO parked_events (consumer, stream_id, revision, position, event_id, error, attempts)
+             SELECT $1, e.stream_id, e.revision, e.position, e.event_id, e.error, e.attempts
+               FROM jsonb_to_recordset($2::jsonb)
+                 AS e(stream_id text, revision bigint, position bigint, event_id uuid, error text, attempts int)`,
+            [
+              consumer,
+              JSON.stringify(
+                events.map((event) => ({
+                  stream_id: event.streamId,
+                  revision: event.revision,
+                  position: event.position,
+                  event_id: event.eventId,
+                  error: event.error,
+                  attempts: event.attempts,
+                })),
+              ),
+            ],
+          );
+        },
+      });
+      await client.query(
+        'UPDATE consumer_checkpoints SET position = $2, updated_at = now() WHERE consumer = $1',
+        [consumer, to],
+      );
+      return result;
+    });
+  }
+
+  async unpark(
+    consumer: string,
+    streamId: string,
+    work: (parked: readonly ParkedEvent[], tx: ConsumerTransaction) => Promise<void>,
+  ): Promise<number> {
+    return this.inTransaction(async (client) => {
+      // Taken before the parked rows are read: the active instance cannot park or handle in between.
+      await lockedCheckpoint(client, consumer);
+      const { rows } = await client.query<ParkedRow>(
+        'SELECT * FROM parked_events WHERE consumer = $1 AND stream_id = $2 ORDER BY position',
+        [consumer, streamId],
+      );
+      if (rows.length === 0) return 0;
+      await work(rows.map(toParkedEvent), { query: queryOn(client) });
+      await client.query('DELETE FROM parked_events WHERE consumer = $1 AND stream_id = $2', [
+        consumer,
+        streamId,
+      ]);
+      return rows.length;
+    });
+  }
+
+  async retryFailed(consumer: string, streamId: string, error: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE parked_events SET attempts = attempts + 1, error = $3
+        WHERE consumer = $1 AND position = (SELECT min(position) FROM parked_events WHERE consumer = $1 AND stream_id = $2)`,
+      [consumer, streamId, error],
+    );
+  }
+
+  async parkedStreams(consumer: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ stream_id: string }>(
+      'SELECT stream_id FROM parked_events WHERE consumer = $1 GROUP BY stream_id ORDER BY min(position)',
+      [consumer],
+    );
+    return rows.map((row) => row.stream_id);
+  }
+
+  async parkedCount(consumer: string): Promise<number> {
+    const { rows } = await this.pool.query<{ count: string }>(
+      'SELECT count(*)::text AS count FROM parked_events WHERE consumer = $1',
+      [consumer],
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  async parked(consumer: string): Promise<ParkedEvent[]> {
+    const { rows } = await this.pool.query<ParkedRow>(
+      'SELECT * FROM parked_events WHERE consumer = $1 ORDER BY position',
+      [consumer],
+    );
+    return rows.map(toParkedEvent);
+  }
+
+  async status(consumer: string): Promise<ConsumerStatus> {
+    const { rows } = await this.pool.query<{
+      position: string | null;
+      parked: string;
+      holder: string | null;
+    }>(
+      `SELECT (SELECT position::text FROM consumer_checkpoints WHERE consumer = $1) AS position,
+              (SELECT count(*)::text FROM parked_events WHERE consumer = $1) AS parked,
+              (SELECT a.application_name || ' (pid ' || a.pid || coalesce(', ' || host(a.client_addr), '') || ')'
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.database = a.datid
+                  AND l.classid::bigint = (${LOCK_KEY} >> 32) & 4294967295
+                  AND l.objid::bigint = ${LOCK_KEY} & 4294967295
+                LIMIT 1) AS holder`,
+      [consumer],
+    );
+    const row = rows[0];
+    return {
+      name: consumer,
+      checkpoint: row?.position == null ? -1 : Number(row.position),
+      parked: Number(row?.parked ?? 0),
+      activeInstance: row?.holder ?? undefined,
+    };
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+async function lockedCheckpoint(client: pg.PoolClient, consumer: string): Promise<number> {
+  const { rows } = await client.query<{ position: string }>(
+    'SELECT position::text FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE',
+    [consumer],
+  );
+  if (rows[0] === undefined)
+    throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
+  return Number(rows[0].position);
+}
+
+const queryOn =
+  (client: pg.PoolClient): SqlQuery =>
+  async <Row extends object>(text: string, values?: readonly unknown[]) => {
+    const result = await client.query<Row>(text, values as unknown[] | undefined);
+    return { rows: result.rows, rowCount: result.rowCount };
+  };
+
+function toParkedEvent(row: ParkedRow): ParkedEvent {
+  return {
+    consumer: row.consumer,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    position: Number(row.position),
+    eventId: row.event_id,
+    error: row.error,
+    attempts: row.attempts,
+    parkedAt: row.parked_at,
+  };
+}

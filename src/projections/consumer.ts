@@ -1,0 +1,32 @@
+import type { StoredEvent } from '../commands/storedEvents.js';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number | null;
+}
+
+/** One SQL statement in the transaction a consumer's effects share with its checkpoint. */
+export type SqlQuery = <Row extends object = Record<string, unknown>>(
+  text: string,
+  values?: readonly unknown[],
+) => Promise<QueryResult<Row>>;
+
+export interface ConsumerTransaction {
+  query: SqlQuery;
+}
+
+/**
+ * A handler of the event stream on the subscription runner: the checkout completer, the saga, each
+ * projector, the Kafka forwarder. Its Postgres effects commit with its checkpoint or not at all.
+ */
+export interface Consumer {
+  /** Names its checkpoint, its lock and its parked events: a renamed consumer starts from scratch. */
+  name: string;
+  /** Only events of this stream category reach it; every event when left out. */
+  category?: string;
+  /**
+   * Handles events in order, in one transaction with the checkpoint that moves past them: a batch
+   * while catching up, one event at a time when live. Throwing rolls the whole batch back.
+   */
+  handle(events: readonly StoredEvent[], transaction: ConsumerTransaction): Promise<void>;
+}

@@ -1,0 +1,305 @@
+import type { Logger } from 'pino';
+import { decodeStoredEvent } from '../commands/storedEvents.js';
+import type { ReadAllOptions, RecordedEvent, SubscribeToAllOptions } from '../eventstore/eventStore.js';
+import type { Consumer } from './consumer.js';
+import {
+  CheckpointMoved,
+  type ConsumerStore,
+  type NewParkedEvent,
+  type RunnerTransaction,
+} from './consumerStore.js';
+import { delay } from './delay.js';
+import { readyBatches } from './readyBatches.js';
+
+/** What the runner reads: the store's events, with personal data opened a batch at a time. */
+export interface EventSource {
+  subscribeToAll(options: SubscribeToAllOptions): AsyncIterable<RecordedEvent>;
+  readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  readStream(streamId: string): Promise<RecordedEvent[]>;
+  revealAll(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
+}
+
+/** How the runner tells errors apart; the composition root knows the adapters' errors. */
+export interface ErrorKinds {
+  /** A database or store that does not answer: no event is at fault, so none is parked. */
+  isDependencyDown(error: unknown): boolean;
+  /** An error that handling the same event again would raise again: parked at once. */
+  isPermanent(error: unknown): boolean;
+}
+
+export interface RunnerSettings {
+  /** The most events handled in one transaction while catching up. */
+  maxBatchSize: number;
+  /** How often an event whose error may pass is tried before it is parked. */
+  attempts: number;
+  /** The wait before the second try; it doubles for each try after. */
+  firstRetryDelayMs: number;
+  /** The wait before following the stream again after a dependency failed. */
+  restartDelayMs: number;
+}
+
+export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
+  maxBatchSize: 1000,
+  attempts: 5,
+  firstRetryDelayMs: 200,
+  restartDelayMs: 1000,
+};
+
+/** Up, down, or up but with something an operator should look at (`degraded`). */
+export type WorkerHealth = { status: 'up' } | { status: 'degraded' | 'down'; detail: string };
+
+export interface ConsumerLag {
+  /** Events of the consumer's category after its checkpoint, counted up to `LAG_COUNT_LIMIT`. */
+  eventsBehind: number;
+  /** How long ago the oldest of them was recorded; 0 when none wait. */
+  secondsBehind: number;
+}
+
+/** Counting further than one read would cost more than knowing the exact backlog is worth. */
+export const LAG_COUNT_LIMIT = 10_000;
+
+type RunnerState = 'stopped' | 'standby' | 'active' | 'failing';
+
+const EARLIER_EVENT_PARKED = 'an earlier event of its stream is parked for this consumer';
+
+/**
+ * Runs one consumer: as the single active instance across processes (the store's lock), from its
+ * checkpoint, its effects and checkpoint in one transaction; an event it cannot handle is parked
+ * with the rest of its stream, and the other streams go on.
+ */
+export class SubscriptionRunner {
+  private state: RunnerState = 'stopped';
+  private failure: unknown;
+  private stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly settings: RunnerSettings;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly store: ConsumerStore,
+    private readonly source: EventSource,
+    private readonly errors: ErrorKinds,
+    private readonly logger: Logger,
+    settings: Partial<RunnerSettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...settings };
+  }
+
+  get name(): string {
+    return this.consumer.name;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = new AbortController();
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    this.running = undefined;
+    this.state = 'stopped';
+  }
+
+  /** Down while it is not running or is failing; parked events are told, but do not stop the shop. */
+  async health(): Promise<WorkerHealth> {
+    if (this.state === 'stopped') return { status: 'down', detail: 'not running' };
+    if (this.state === 'failing') {
+      return { status: 'down', detail: `failing: ${describe(this.failure)}` };
+    }
+    // A standby instance is healthy: the consumer runs in the instance that holds its lock.
+    const parked = await this.parkedCount();
+    return parked > 0 ? { status: 'degraded', detail: `${parked} events parked` } : { status: 'up' };
+  }
+
+  parkedCount(): Promise<number> {
+    return this.store.parkedCount(this.name);
+  }
+
+  async lag(): Promise<ConsumerLag> {
+    return consumerLag(this.consumer, this.store, this.source);
+  }
+
+  private async run(): Promise<void> {
+    const stopping = this.stopping.signal;
+    while (!stopping.aborted) {
+      this.state = this.state === 'failing' ? 'failing' : 'standby';
+      let lease;
+      try {
+        lease = await this.store.acquire(this.name, stopping);
+        if (!lease) return;
+        this.state = 'active';
+        this.failure = undefined;
+        await this.follow(AbortSignal.any([stopping, lease.lost]));
+        if (lease.lost.aborted && !stopping.aborted) {
+          this.logger.warn({ consumer: this.name }, 'consumer lock lost; waiting to take it again');
+        }
+      } catch (error) {
+        if (stopping.aborted) return;
+        if (error instanceof CheckpointMoved) {
+          this.logger.warn(
+            { consumer: this.name, err: error },
+            'another instance handled events; following again',
+          );
+          continue;
+        }
+        this.state = 'failing';
+        this.failure = error;
+        this.logger.error(
+          { consumer: this.name, err: error },
+          'consumer failed; following the stream again soon',
+        );
+        await delay(this.settings.restartDelayMs, stopping);
+      } finally {
+        await lease?.release().catch((error: unknown) => {
+          this.logger.warn({ consumer: this.name, err: error }, 'consumer lock could not be released');
+        });
+      }
+    }
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    let checkpoint = await this.store.checkpoint(this.name);
+    const events = this.source.subscribeToAll({
+      fromPosition: checkpoint + 1,
+      ...(this.consumer.category === undefined ? {} : { category: this.consumer.category }),
+      signal,
+    });
+    for await (const batch of readyBatches(events, this.settings.maxBatchSize)) {
+      if (signal.aborted) return;
+      checkpoint = await this.apply(await this.source.revealAll(batch), checkpoint, signal);
+    }
+  }
+
+  /** Handles a batch in one transaction; when that fails, each event alone, to find the one at fault. */
+  private async apply(
+    events: readonly RecordedEvent[],
+    checkpoint: number,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const last = (events.at(-1) as RecordedEvent).position;
+    try {
+      await this.store.advance(this.name, checkpoint, last, (tx) => this.handleIn(tx, events));
+      return last;
+    } catch (error) {
+      if (error instanceof CheckpointMoved || this.errors.isDependencyDown(error)) throw error;
+      let at = checkpoint;
+      for (const [index, event] of events.entries()) {
+        at = await this.applyAlone(event, at, signal, events.length === 1 && index === 0 ? error : undefined);
+      }
+      return at;
+    }
+  }
+
+  private async applyAlone(
+    event: RecordedEvent,
+    checkpoint: number,
+    signal: AbortSignal,
+    firstError: unknown,
+  ): Promise<number> {
+    let error = firstError;
+    let attempts = firstError === undefined ? 0 : 1;
+    for (;;) {
+      if (error === undefined) {
+        try {
+          await this.store.advance(this.name, checkpoint, event.position, (tx) => this.handleIn(tx, [event]));
+          return event.position;
+        } catch (failure) {
+          if (failure instanceof CheckpointMoved || this.errors.isDependencyDown(failure)) throw failure;
+          error = failure;
+          attempts += 1;
+        }
+      }
+      if (this.errors.isPermanent(error) || attempts >= this.settings.attempts) {
+        await this.store.advance(this.name, checkpoint, event.position, (tx) =>
+          tx.park([parkedEntry(event, describe(error), attempts)]),
+        );
+        this.logger.error(
+          { consumer: this.name, streamId: event.streamId, position: event.position, attempts, err: error },
+          'event parked: the consumer cannot handle it, nor the later events of its stream until it is retried',
+        );
+        return event.position;
+      }
+      await delay(this.settings.firstRetryDelayMs * 2 ** (attempts - 1), signal);
+      if (signal.aborted) throw new Error('stopped while waiting to retry an event');
+      error = undefined;
+    }
+  }
+
+  /** Events of parked streams are parked behind them; the rest are decoded and handled. */
+  private async handleIn(tx: RunnerTransaction, events: readonly RecordedEvent[]): Promise<void> {
+    const parked = await tx.parkedStreams([...new Set(events.map((event) => event.streamId))]);
+    const behindParked = events.filter((event) => parked.has(event.streamId));
+    if (behindParked.length > 0)
+      await tx.park(behindParked.map((event) => parkedEntry(event, EARLIER_EVENT_PARKED, 0)));
+    const toHandle = events.filter((event) => !parked.has(event.streamId)).map(decodeStoredEvent);
+    if (toHandle.length > 0) await this.consumer.handle(toHandle, tx);
+  }
+}
+
+export async function consumerLag(
+  consumer: Consumer,
+  store: ConsumerStore,
+  source: EventSource,
+): Promise<ConsumerLag> {
+  const checkpoint = await store.checkpoint(consumer.name);
+  const waiting = await source.readAll({
+    fromPosition: checkpoint + 1,
+    maxCount: LAG_COUNT_LIMIT,
+    ...(consumer.category === undefined ? {} : { category: consumer.category }),
+  });
+  const oldest = waiting[0];
+  return {
+    eventsBehind: waiting.length,
+    secondsBehind: oldest ? Math.max(0, (Date.now() - oldest.recordedAt.getTime()) / 1000) : 0,
+  };
+}
+
+export interface RetryOutcome {
+  /** Events handled and unparked. */
+  retried: number;
+  /** Streams whose parked events failed again, with the error. */
+  failed: { streamId: string; error: string }[];
+}
+
+/**
+ * Handles each stream's parked events again, in order, once the cause is fixed: a stream whose
+ * events all pass is unparked with them in one transaction; one that fails again stays parked.
+ */
+export async function retryParked(
+  consumer: Consumer,
+  store: ConsumerStore,
+  source: EventSource,
+): Promise<RetryOutcome> {
+  const outcome: RetryOutcome = { retried: 0, failed: [] };
+  for (const streamId of await store.parkedStreams(consumer.name)) {
+    try {
+      outcome.retried += await store.unpark(consumer.name, streamId, async (parked, tx) => {
+        const wanted = new Set(parked.map((entry) => entry.eventId));
+        const stored = (await source.readStream(streamId)).filter((event) => wanted.has(event.id));
+        if (stored.length !== parked.length)
+          throw new Error(`${streamId}: some parked events are no longer readable`);
+        await consumer.handle((await source.revealAll(stored)).map(decodeStoredEvent), tx);
+      });
+    } catch (error) {
+      await store.retryFailed(consumer.name, streamId, describe(error));
+      outcome.failed.push({ streamId, error: describe(error) });
+    }
+  }
+  return outcome;
+}
+
+function parkedEntry(event: RecordedEvent, error: string, attempts: number): NewParkedEvent {
+  return {
+    streamId: event.streamId,
+    revision: event.revision,
+    position: event.position,
+    eventId: event.id,
+    error,
+    attempts,
+  };
+}
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
