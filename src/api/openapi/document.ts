@@ -16,6 +16,7 @@ import { CANCELLATION_REASONS, type OrderStatusCode } from '../../domain/order/o
 import { ORDER_MAX_TOTAL_CENTS, ORDER_MIN_TOTAL_CENTS } from '../../domain/order/order.decide.js';
 import type { PaymentStatusCode } from '../../domain/payment/payment.js';
 import { formatMoney } from '../../domain/shared/money.js';
+import { MAX_BODY_DEPTH } from '../bodyShape.js';
 import { NO_SPACE_PATTERN, textPattern } from '../text.js';
 
 // openapi-types declares a 3.1 path item to be a 3.0 one as well, so what goes under `paths` must be
@@ -1234,8 +1235,9 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '- Ids are UUIDs (server generated); a path id that is not a UUID is a 404, like an unknown one. ' +
         'Timestamps are ISO 8601 UTC strings.',
       '- Errors are RFC 9457 problem details (`application/problem+json`). Unknown fields in a body are ' +
-        'refused (400), not ignored; an unknown path is a 404 problem; an unexpected failure is a 500 ' +
-        'problem that says nothing more.',
+        'refused (400), not ignored, `__proto__` and `constructor` among them, nested ones too; a body ' +
+        `nested deeper than ${MAX_BODY_DEPTH} levels (the body itself being the first) is a 400; an unknown ` +
+        'path is a 404 problem; an unexpected failure is a 500 problem that says nothing more.',
       '- Optimistic concurrency: every single-aggregate resource answers `ETag: "<revision>"`; writes ' +
         'accept `If-Match: "<revision>"` and answer 412 when it is stale. No GET answers 304: ' +
         '`If-None-Match` is ignored.',
