@@ -1,5 +1,5 @@
 import { type Request, type RequestHandler, Router } from 'express';
-import { IsInt, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import {
   addCartItem,
   type CartAnswer,
@@ -14,10 +14,10 @@ import { formatMoney } from '../../domain/shared/money.js';
 import { callerOf } from '../auth/authenticate.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, validBody } from '../http.js';
-import { pathId } from '../pathIds.js';
+import { IsId, pathId } from '../pathIds.js';
 
 class AddItemBody {
-  @IsUUID()
+  @IsId()
   productId!: string;
 
   @IsInt()

@@ -1,5 +1,5 @@
 import { type RequestHandler, Router } from 'express';
-import { IsBoolean, IsDefined, IsInt, IsOptional, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import type { CommandEnvironment } from '../../commands/commandEnvironment.js';
 import { createCategory } from '../../commands/catalog/category.js';
 import {
@@ -13,7 +13,7 @@ import { RESTOCK_MAX_QUANTITY } from '../../domain/inventory/inventory.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
-import { pathId } from '../pathIds.js';
+import { IsId, pathId } from '../pathIds.js';
 import { IsText } from '../text.js';
 
 class CreateCategoryBody {
@@ -34,7 +34,7 @@ class CreateProductBody {
   price!: unknown;
 
   @Omittable()
-  @IsUUID()
+  @IsId()
   categoryId?: string;
 
   @Omittable()

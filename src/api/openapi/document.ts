@@ -221,7 +221,9 @@ const schemas: Record<string, Schema> = {
       categoryId: {
         type: 'string',
         format: 'uuid',
-        description: 'An existing category; an unknown one is a 400 naming this field.',
+        description:
+          'An existing category, in either case; an unknown one is a 400 naming this field, and so is one ' +
+          'that is not 8-4-4-4-12 hex digits.',
       },
       imageUrl,
       initialStock: {
@@ -274,7 +276,11 @@ const schemas: Record<string, Schema> = {
     additionalProperties: false,
     required: ['productId', 'quantity'],
     properties: {
-      productId: { type: 'string', format: 'uuid', description: 'An active product.' },
+      productId: {
+        type: 'string',
+        format: 'uuid',
+        description: 'An active product, in either case; an unknown or inactive one is a 404.',
+      },
       quantity: {
         type: 'integer',
         minimum: 1,
@@ -1232,7 +1238,9 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '',
       '- Money is a decimal **string** with exactly two decimals in responses (`"29.99"`); requests accept ' +
         'a string or a number with at most two decimals, anything else is a 400.',
-      '- Ids are UUIDs (server generated); a path id that is not a UUID is a 404, like an unknown one. ' +
+      '- Ids are UUIDs (server generated), answered lowercased. Any 8-4-4-4-12 hex digits are taken as ' +
+        'one, in either case and whatever their version and variant digits, in a path and a body alike; ' +
+        'a path id that is not one is a 404, like an unknown one, a body id a 400 naming the field. ' +
         'Timestamps are ISO 8601 UTC strings.',
       '- Errors are RFC 9457 problem details (`application/problem+json`). Unknown fields in a body are ' +
         'refused (400), not ignored, `__proto__` and `constructor` among them, nested ones too; a body ' +
