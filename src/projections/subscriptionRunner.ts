@@ -133,7 +133,10 @@ export class SubscriptionRunner {
         this.failure = undefined;
         await this.follow(AbortSignal.any([stopping, lease.lost]));
         if (lease.lost.aborted && !stopping.aborted) {
+          // A holder whose connection was cut is likely the one in trouble: let a standby take over.
           this.logger.warn({ consumer: this.name }, 'consumer lock lost; waiting to take it again');
+          this.state = 'standby';
+          await delay(this.settings.restartDelayMs, stopping);
         }
       } catch (error) {
         if (stopping.aborted) return;
@@ -161,14 +164,21 @@ export class SubscriptionRunner {
 
   private async follow(signal: AbortSignal): Promise<void> {
     let checkpoint = await this.store.checkpoint(this.name);
+    // Ends the subscription's wait for new events once this stops following, whatever the reason.
+    const reading = new AbortController();
     const events = this.source.subscribeToAll({
       fromPosition: checkpoint + 1,
       ...(this.consumer.category === undefined ? {} : { category: this.consumer.category }),
-      signal,
+      signal: AbortSignal.any([signal, reading.signal]),
     });
-    for await (const batch of readyBatches(events, this.settings.maxBatchSize)) {
-      if (signal.aborted) return;
-      checkpoint = await this.apply(await this.source.revealAll(batch), checkpoint, signal);
+    const batches = readyBatches(events, this.settings.maxBatchSize);
+    try {
+      for (let next = await batches.next(); !next.done && !signal.aborted; next = await batches.next()) {
+        checkpoint = await this.apply(await this.source.revealAll(next.value), checkpoint, signal);
+      }
+    } finally {
+      reading.abort();
+      await batches.return(undefined);
     }
   }
 

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { ValidationError } from '../../src/domain/shared/errors.js';
+import type { EventToAppend } from '../../src/eventstore/eventStore.js';
+import type { Consumer } from '../../src/projections/consumer.js';
+import { retryParked } from '../../src/projections/subscriptionRunner.js';
+import { DatabaseGone, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { waitFor } from '../support/waitFor.js';
+
+/** A restock; a quantity of 13 is what the test consumers below cannot handle. */
+function restocked(productId: string, quantity: number): EventToAppend {
+  return {
+    id: randomUUID(),
+    type: 'StockRestocked',
+    data: { productId, quantity, at: '2026-03-01T10:00:00.000Z' },
+    metadata: {
+      actor: 'system:test',
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      schemaVersion: 1,
+    },
+  };
+}
+
+interface Effect {
+  position: string;
+  stream_id: string;
+  quantity: number;
+  handled_by: string;
+}
+
+/**
+ * A consumer that records every event it handles in a table of its own, in its transaction, and
+ * asks `fault` first whether to fail on an event.
+ */
+function recordingConsumer(
+  table: string,
+  handledBy: string,
+  fault: (quantity: number) => Error | undefined = () => undefined,
+): Consumer {
+  return {
+    name: table,
+    category: 'inventory',
+    handle: async (events, tx) => {
+      for (const stored of events) {
+        if (stored.event.type !== 'StockRestocked') continue;
+        await tx.query(
+          `INSERT INTO ${table} (position, stream_id, quantity, handled_by) VALUES ($1, $2, $3, $4)`,
+          [stored.position, stored.streamId, stored.event.data.quantity, handledBy],
+        );
+        const error = fault(stored.event.data.quantity);
+        if (error) throw error;
+      }
+    },
+  };
+}
+
+describe('The subscription runner', () => {
+  let database: TestDatabase;
+  let shop: RunnerProcess;
+
+  before(async () => {
+    database = await createTestDatabase();
+    shop = openRunnerProcess(database.connectionString);
+  });
+
+  after(async () => {
+    await shop.close();
+    await database.drop();
+  });
+
+  async function newTable(): Promise<string> {
+    const table = `effects_${randomUUID().replaceAll('-', '')}`;
+    await shop.pool.query(
+      `CREATE TABLE ${table} (position bigint PRIMARY KEY, stream_id text NOT NULL, quantity int NOT NULL, handled_by text NOT NULL)`,
+    );
+    return table;
+  }
+
+  const effects = async (table: string): Promise<Effect[]> =>
+    (await shop.pool.query<Effect>(`SELECT * FROM ${table} ORDER BY position`)).rows;
+
+  /** Appends `count` restocks to each of `streams` products, interleaved; answers the last position. */
+  async function appendRestocks(products: readonly string[], quantities: readonly number[]): Promise<number> {
+    let last = 0;
+    for (const quantity of quantities) {
+      for (const productId of products) {
+        const streamId = `inventory-${productId}`;
+        last = (await shop.store.append(streamId, [restocked(productId, quantity)], 'any')).position;
+      }
+    }
+    return last;
+  }
+
+  const checkpointReaches = (consumer: string, position: number) => async () =>
+    (await shop.consumers.checkpoint(consumer)) >= position;
+
+  describe('when its handler fails midway through a batch', () => {
+    it('leaves the tables and the checkpoint as before the batch, and a restart ends as an uninterrupted run', async () => {
+      const products = [randomUUID(), randomUUID(), randomUUID()];
+      const last = await appendRestocks(products, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const interrupted = await newTable();
+      let inserted = 0;
+      // The twentieth insert of the catch-up batch loses the database: nothing is at fault, so the
+      // runner rolls back and stops following instead of parking anything.
+      const failing = shop.runner(
+        recordingConsumer(interrupted, 'first', () =>
+          ++inserted === 20 ? new DatabaseGone('gone') : undefined,
+        ),
+      );
+      failing.start();
+      await waitFor(
+        async () => (await failing.health()).status === 'down',
+        10_000,
+        () => 'the runner still runs',
+      );
+      expect(inserted, 'the batch got as far as the fault').to.equal(20);
+      expect(await effects(interrupted)).to.deep.equal([]);
+      expect(await shop.consumers.checkpoint(interrupted)).to.equal(-1);
+      await failing.stop();
+
+      const restarted = shop.runner(recordingConsumer(interrupted, 'first'));
+      restarted.start();
+      const clean = await newTable();
+      const uninterrupted = shop.runner(recordingConsumer(clean, 'first'));
+      uninterrupted.start();
+      await waitFor(checkpointReaches(interrupted, last), 10_000, () => 'the restarted runner caught up');
+      await waitFor(checkpointReaches(clean, last), 10_000, () => 'the clean runner caught up');
+      const mine = (rows: Effect[]) =>
+        rows.filter((row) => products.some((id) => row.stream_id.endsWith(id)));
+      expect(mine(await effects(interrupted))).to.have.length(30);
+      expect(await effects(interrupted)).to.deep.equal(await effects(clean));
+    });
+  });
+
+  describe('with two instances on one database', () => {
+    it('lets one handle, hands over when its connection ends, and handles no event twice', async () => {
+      const table = await newTable();
+      const other = openRunnerProcess(database.connectionString, 'second');
+      try {
+        const first = shop.runner(recordingConsumer(table, 'first'), { restartDelayMs: 2_000 });
+        const second = other.runner(recordingConsumer(table, 'second'), { restartDelayMs: 2_000 });
+        first.start();
+        await waitFor(
+          async () => (await shop.consumers.status(table)).activeInstance !== undefined,
+          10_000,
+          () => 'no holder',
+        );
+        second.start();
+        const products = [randomUUID(), randomUUID()];
+        const before = await appendRestocks(products, [1, 2, 3, 4, 5]);
+        await waitFor(checkpointReaches(table, before), 10_000, () => 'not handled');
+        expect(new Set((await effects(table)).map((row) => row.handled_by))).to.deep.equal(
+          new Set(['first']),
+        );
+
+        const { activeInstance } = await shop.consumers.status(table);
+        expect(activeInstance).to.match(/^test-consumer /);
+        await shop.pool.query(
+          `SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND a.application_name NOT LIKE 'test-consumer second%'
+              AND a.application_name LIKE 'test-consumer %' AND a.datname = current_database()`,
+        );
+        await waitFor(
+          async () =>
+            (await shop.consumers.status(table)).activeInstance?.startsWith('test-consumer second') ?? false,
+          10_000,
+          () => 'the second instance did not take over',
+        );
+        const after = await appendRestocks(products, [6, 7, 8, 9, 10]);
+        await waitFor(checkpointReaches(table, after), 10_000, () => 'not handled after the hand-over');
+        const rows = (await effects(table)).filter((row) =>
+          products.some((id) => row.stream_id.endsWith(id)),
+        );
+        expect(rows, 'each event once').to.have.length(20);
+        const handover = rows.filter((row) => Number(row.position) > before);
+        expect(handover.map((row) => row.handled_by)).to.deep.equal(Array(10).fill('second'));
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
+  describe('with an event its consumer refuses', () => {
+    it('parks it and the rest of its stream, lets other streams flow, and retry-parked ends as a clean run', async () => {
+      const table = await newTable();
+      const poisoned = randomUUID();
+      const healthy = randomUUID();
+      let fixed = false;
+      const consumer = recordingConsumer(table, 'first', (quantity) =>
+        quantity === 13 && !fixed ? new ValidationError('quantity', 'thirteen is refused') : undefined,
+      );
+      const runner = shop.runner(consumer);
+      runner.start();
+      for (const [productId, quantity] of [
+        [poisoned, 1],
+        [healthy, 1],
+        [poisoned, 13],
+        [healthy, 2],
+        [poisoned, 2],
+      ] as const) {
+        await appendRestocks([productId], [quantity]);
+      }
+      const last = await appendRestocks([healthy], [3]);
+      await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+
+      const mine = async () =>
+        (await effects(table))
+          .filter((row) => row.stream_id.endsWith(poisoned) || row.stream_id.endsWith(healthy))
+          .map((row) => [row.stream_id === `inventory-${poisoned}` ? 'poisoned' : 'healthy', row.quantity]);
+      expect(await mine()).to.deep.equal([
+        ['poisoned', 1],
+        ['healthy', 1],
+        ['healthy', 2],
+        ['healthy', 3],
+      ]);
+      const parked = await shop.consumers.parked(table);
+      expect(parked.map((entry) => [entry.streamId, entry.attempts])).to.deep.equal([
+        [`inventory-${poisoned}`, 1],
+        [`inventory-${poisoned}`, 0],
+      ]);
+      expect(parked[0]?.error).to.include('thirteen is refused');
+      expect(await runner.health()).to.deep.equal({ status: 'degraded', detail: '2 events parked' });
+
+      const stillBroken = await retryParked(consumer, shop.consumers, shop.source);
+      expect(stillBroken.retried).to.equal(0);
+      expect(stillBroken.failed.map((failure) => failure.streamId)).to.deep.equal([`inventory-${poisoned}`]);
+      expect(await shop.consumers.parkedCount(table)).to.equal(2);
+
+      fixed = true;
+      expect(await retryParked(consumer, shop.consumers, shop.source)).to.deep.equal({
+        retried: 2,
+        failed: [],
+      });
+      expect(await shop.consumers.parkedCount(table)).to.equal(0);
+      const clean = await newTable();
+      const cleanRunner = shop.runner(recordingConsumer(clean, 'first'));
+      cleanRunner.start();
+      await waitFor(checkpointReaches(clean, last), 10_000, () => 'the clean run did not catch up');
+      expect(await effects(table)).to.deep.equal(await effects(clean));
+      expect(await runner.health()).to.deep.equal({ status: 'up' });
+    });
+  });
+
+  describe('with an error that may pass', () => {
+    it('tries the event again and handles it once it passes, parking nothing', async () => {
+      const table = await newTable();
+      let failures = 0;
+      const runner = shop.runner(
+        recordingConsumer(table, 'first', (quantity) =>
+          quantity === 21 && failures++ < 2 ? new Error('a passing hiccup') : undefined,
+        ),
+      );
+      runner.start();
+      const productId = randomUUID();
+      const last = await appendRestocks([productId], [20, 21, 22]);
+      await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+      expect(failures).to.equal(3);
+      const rows = (await effects(table)).filter((row) => row.stream_id.endsWith(productId));
+      expect(rows.map((row) => row.quantity)).to.deep.equal([20, 21, 22]);
+      expect(await shop.consumers.parkedCount(table)).to.equal(0);
+    });
+
+    it('parks the event after its last attempt, with the attempts counted', async () => {
+      const table = await newTable();
+      const runner = shop.runner(
+        recordingConsumer(table, 'first', (quantity) =>
+          quantity === 31 ? new Error('never passes') : undefined,
+        ),
+        { attempts: 3 },
+      );
+      runner.start();
+      const productId = randomUUID();
+      const last = await appendRestocks([productId], [30, 31]);
+      await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+      const parked = await shop.consumers.parked(table);
+      expect(parked.map((entry) => [entry.streamId, entry.attempts, entry.error])).to.deep.equal([
+        [`inventory-${productId}`, 3, 'Error: never passes'],
+      ]);
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Consumer } from '../../src/projections/consumer.js';
+import {
+  type ErrorKinds,
+  type EventSource,
+  type RunnerSettings,
+  SubscriptionRunner,
+} from '../../src/projections/subscriptionRunner.js';
+import { isRefusal } from '../../src/commands/refusals.js';
+import { PostgresEventStore } from '../../src/infrastructure/eventstore/postgresEventStore.js';
+import { createPool, postgresConnectionConfig } from '../../src/infrastructure/postgres/database.js';
+import { PostgresConsumerStore } from '../../src/infrastructure/postgres/postgresConsumerStore.js';
+import { silentLogger } from './testDatabase.js';
+
+/** One process's view of a shop database: its own pool, store, consumer store and runners. */
+export interface RunnerProcess {
+  store: PostgresEventStore;
+  consumers: PostgresConsumerStore;
+  source: EventSource;
+  pool: pg.Pool;
+  runner(consumer: Consumer, settings?: Partial<RunnerSettings>): SubscriptionRunner;
+  close(): Promise<void>;
+}
+
+/** An error the test marks as a database that does not answer. */
+export class DatabaseGone extends Error {}
+
+export const testErrorKinds: ErrorKinds = {
+  isDependencyDown: (error) => error instanceof DatabaseGone,
+  isPermanent: isRefusal,
+};
+
+export function openRunnerProcess(
+  connectionString: string,
+  instance = randomUUID().slice(0, 8),
+): RunnerProcess {
+  const pool = createPool(connectionString, silentLogger, 5);
+  const store = new PostgresEventStore({
+    pool,
+    connection: postgresConnectionConfig(connectionString, `test-listener ${instance}`),
+    logger: silentLogger,
+  });
+  const consumers = new PostgresConsumerStore({
+    pool,
+    lockConnection: postgresConnectionConfig(connectionString, `test-consumer ${instance}`),
+    logger: silentLogger,
+    standbyPollMs: 25,
+  });
+  const source: EventSource = {
+    subscribeToAll: (options) => store.subscribeToAll(options),
+    readAll: (options) => store.readAll(options),
+    readStream: (streamId) => store.readStream(streamId),
+    revealAll: async (events) => [...events],
+  };
+  const runners: SubscriptionRunner[] = [];
+  return {
+    store,
+    consumers,
+    source,
+    pool,
+    runner: (consumer, settings = {}) => {
+      const runner = new SubscriptionRunner(consumer, consumers, source, testErrorKinds, silentLogger, {
+        firstRetryDelayMs: 5,
+        restartDelayMs: 60_000,
+        ...settings,
+      });
+      runners.push(runner);
+      return runner;
+    },
+    close: async () => {
+      for (const runner of runners) await runner.stop();
+      await store.close();
+      await pool.end();
+    },
+  };
+}
