@@ -7,11 +7,37 @@ import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A date and time with its offset, e.g. `2026-03-01T10:00:00Z` or `2026-03-01T11:00:00.250+01:00`. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
-/** An ISO 8601 date and time with an offset, or undefined for anything else (a date alone included). */
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * An ISO 8601 date and time with an offset, or undefined for anything else (a date alone included).
+ * Each field is checked against the calendar and the clock, since `Date` rolls 31 February over
+ * into March, and an instant the caller did not write must not be answered as the one asked for.
+ */
 export function parseInstant(text: string): Date | undefined {
-  const instant = INSTANT.test(text) ? new Date(text) : undefined;
+  const fields = INSTANT.exec(text)
+    ?.slice(1)
+    .map((field) => Number(field ?? 0));
+  if (!fields) return undefined;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] =
+    fields;
+  const valid =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    offsetHours < 24 &&
+    offsetMinutes < 60;
+  const instant = valid ? new Date(text) : undefined;
   return instant && !Number.isNaN(instant.getTime()) ? instant : undefined;
 }
 

@@ -1017,7 +1017,10 @@ const audit: Paths = {
           name: 'asOf',
           in: 'query',
           required: false,
-          description: 'An ISO 8601 date and time with an offset, e.g. `2026-03-01T10:00:00Z`.',
+          description:
+            'An ISO 8601 date and time with an offset, e.g. `2026-03-01T10:00:00Z`. A date or time that does ' +
+            'not exist (31 February, 29 February outside leap years, hour 24, minute or second 60) is a 400, ' +
+            'not rolled over.',
           schema: { type: 'string', format: 'date-time' },
         },
         minPosition,
@@ -1027,7 +1030,9 @@ const audit: Paths = {
         '200': answer('The history, or with `asOf` the order at that instant.', projectionHeaders, {
           'application/json': { schema: { oneOf: [schema('OrderHistory'), schema('Order')] } },
         }),
-        '400': problem(`\`asOf\` is not a date and time with an offset, or ${MALFORMED_MIN_POSITION}`),
+        '400': problem(
+          `\`asOf\` is not a date and time with an offset, or names one that does not exist, or ${MALFORMED_MIN_POSITION}`,
+        ),
         ...guarded('auditor', 'admin'),
         '404': problem('No such order, or none yet at `asOf`.'),
         '503': UNAVAILABLE,
