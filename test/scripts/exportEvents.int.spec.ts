@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { PostgresEventStore } from '../../src/infrastructure/eventstore/postgresEventStore.js';
+import { createPool, postgresConnectionConfig } from '../../src/infrastructure/postgres/database.js';
+import { freshStream, testEvents } from '../support/events.js';
 import { parseNdjson } from '../support/ndjson.js';
 import { orderKettles, startTestShop, type TestShop } from '../support/shop.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 
 interface CommandResult {
   code: number;
@@ -16,11 +20,20 @@ function runExport(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<CommandResult> {
+  return run('npm', ['run', '-s', 'events:export', '--', ...args], databaseUrl, env);
+}
+
+function run(
+  command: string,
+  args: string[],
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<CommandResult> {
   const { TEST_DATABASE_URL: _test, ...inherited } = process.env;
   return new Promise((resolve) => {
     execFile(
-      'npm',
-      ['run', '-s', 'events:export', '--', ...args],
+      command,
+      args,
       {
         env: { ...inherited, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },
         maxBuffer: 64 * 1024 * 1024,
@@ -121,5 +134,55 @@ describe('npm run events:export', () => {
     expect(result.code).to.equal(1);
     expect(result.stderr).to.match(/^no export: .*ECONNREFUSED/m);
     expect(result.stdout).to.equal('');
+  });
+});
+
+describe('npm run events:export into a reader that stops early', () => {
+  let database: TestDatabase;
+
+  before(async () => {
+    database = await createTestDatabase();
+    const pool = createPool(database.connectionString, silentLogger, 2);
+    const store = new PostgresEventStore({
+      pool,
+      connection: postgresConnectionConfig(database.connectionString, 'shop-export-test'),
+      logger: silentLogger,
+    });
+    try {
+      // Far more than a pipe holds, so that the export is still writing when the reader goes.
+      for (let page = 0; page < 2; page += 1)
+        await store.append(freshStream(), testEvents(1000), 'no_stream');
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+
+  after(async () => {
+    await database.drop();
+  });
+
+  it('ends quietly with exit code 0 when stdout closes (| head), logging in the shop’s format', async () => {
+    const result = await run(
+      'bash',
+      ['-o', 'pipefail', '-c', 'npm run -s events:export -- --from 0 | head -n 3'],
+      database.connectionString,
+      { LOG_LEVEL: 'debug' },
+    );
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(lines(result.stdout)).to.have.length(3);
+    expect(result.stderr).to.not.include('EPIPE');
+    const logs = parseNdjson<Record<string, unknown>>(result.stderr);
+    expect(
+      logs.map((line) => line.msg),
+      'it closed what it opened',
+    ).to.include('postgres event store closed');
+    for (const line of logs) {
+      expect(line).to.include({ service: 'shop' }).and.to.not.have.any.keys('pid', 'hostname');
+      expect(line.time)
+        .to.be.a('string')
+        .and.to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
   });
 });
