@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { exportedLine, STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
 import { parseInstant, parseWholeNumber } from '../src/api/http.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
+import { createLogger } from '../src/infrastructure/logger.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
 import { EventCodec } from '../src/infrastructure/personalData/eventCodec.js';
 import { PersonalDataVault } from '../src/infrastructure/personalData/personalDataVault.js';
@@ -59,7 +60,7 @@ function parse(): ExportRequest {
  * The shop's database: DATABASE_URL's, or the embedded server a running shop keeps in DATA_DIR, or,
  * when none runs, the embedded server started here for the export and stopped after it.
  */
-async function openDatabase(config: ReturnType<typeof loadConfig>, logger: pino.Logger) {
+async function openDatabase(config: ReturnType<typeof loadConfig>, logger: Logger) {
   const connectionString = config.DATABASE_URL ?? (await runningEmbeddedPostgres(config.DATA_DIR));
   if (connectionString) return { connectionString, stop: () => Promise.resolve() };
   const embedded = await startEmbeddedPostgres(config.DATA_DIR, logger);
@@ -115,11 +116,8 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  // The shop's format (src/infrastructure/logger.ts), on stderr: stdout carries the export.
-  const logger = pino(
-    { level: config.LOG_LEVEL, base: { service: 'shop' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  // Logs go to stderr: stdout carries the export.
+  const logger = createLogger(config.LOG_LEVEL, 'stderr');
   const database = await openDatabase(config, logger);
   const pool = createPool(database.connectionString, logger, 2);
   const store = new PostgresEventStore({

@@ -110,7 +110,9 @@ export class SubscriptionRunner {
     }
     // A standby instance is healthy: the consumer runs in the instance that holds its lock.
     const parked = await this.parkedCount();
-    return parked > 0 ? { status: 'degraded', detail: `${parked} events parked` } : { status: 'up' };
+    return parked > 0
+      ? { status: 'degraded', detail: `${parked} event${parked === 1 ? '' : 's'} parked` }
+      : { status: 'up' };
   }
 
   parkedCount(): Promise<number> {
