@@ -74,6 +74,11 @@ export async function rate(
   return total / seconds;
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 export function printTable(title: string, rows: (string | number)[][]): void {
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { EventStore, EventToAppend } from '../src/eventstore/eventStore.js';
 import { createPool, postgresConnectionConfig } from '../src/infrastructure/postgres/database.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
-import { benchDatabase, printTable, quietLogger, rate } from './database.js';
+import { benchDatabase, median, printTable, quietLogger, rate } from './database.js';
 
 const CONCURRENCIES = [1, 8, 16];
 const SINGLE_APPENDS = 4000;
@@ -14,11 +14,6 @@ const READ_BATCH = 1000;
 const LATENCY_SAMPLES = 50;
 /** This machine's figures vary by a quarter from run to run; each figure is the median of rounds interleaved with its baseline. */
 const ROUNDS = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 function event(index: number): EventToAppend {
   return {

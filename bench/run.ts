@@ -1,7 +1,11 @@
+import { benchConsumers } from './consumers.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
 
 // `npm run bench` runs every bench; `npm run bench -- eventstore` runs the ones named.
-const benches: Record<string, () => Promise<void>> = { eventstore: benchEventStore };
+const benches: Record<string, () => Promise<void>> = {
+  eventstore: benchEventStore,
+  consumers: benchConsumers,
+};
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(name in benches));

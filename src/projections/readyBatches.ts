@@ -23,13 +23,11 @@ async function* batchesOf<T>(
     const first = await next;
     if (first.done) return;
     const batch = [first.value];
+    // What resolves before this turn's end was already read; one tick a batch tells them apart.
+    const turnEnds = new Promise<typeof NOT_READY>((resolve) => setImmediate(resolve, NOT_READY));
     next = iterator.next();
     while (batch.length < maxSize) {
-      // An event already read resolves within the current turn; one still to be read does not.
-      const ready = await Promise.race([
-        next,
-        new Promise<typeof NOT_READY>((resolve) => setImmediate(resolve, NOT_READY)),
-      ]);
+      const ready = await Promise.race([next, turnEnds]);
       if (ready === NOT_READY) break;
       if (ready.done) {
         yield batch;

@@ -153,6 +153,10 @@ describe('A checkout that can never become an order', () => {
       details: { [COMPLETER]: '1 event parked' },
     });
     expect(((await readiness()).checks as Record<string, string>)[COMPLETER]).to.equal('degraded');
+    const metrics = await (await shop.call('/metrics')).text();
+    expect(metrics).to.include(`consumer_parked_events{consumer="${COMPLETER}"} 1`);
+    expect(metrics).to.match(new RegExp(`consumer_events_behind\\{consumer="${COMPLETER}"\\} \\d+`));
+    expect(metrics).to.match(new RegExp(`consumer_seconds_behind\\{consumer="${COMPLETER}"\\} [\\d.]+`));
 
     const later = await orderKettles(shop, tokens, 1);
     const [laterCheckout] = (await writer.store.readStream('cart-shopper')).slice(-1);

@@ -99,11 +99,13 @@ export class PostgresConsumerStore implements ConsumerStore {
     work: (tx: RunnerTransaction) => Promise<T>,
   ): Promise<T> {
     return this.inTransaction(async (client) => {
-      const actual = await lockedCheckpoint(client, consumer);
+      const { position: actual, anyParked } = await lockedCheckpoint(client, consumer);
       if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
       const result = await work({
         query: queryOn(client),
         parkedStreams: async (streamIds) => {
+          // Nearly always nothing is parked: then no stream is, and asking costs nothing.
+          if (!anyParked) return new Set();
           const { rows } = await client.query<{ stream_id: string }>(
             'SELECT DISTINCT stream_id FROM parked_events WHERE consumer = $1 AND stream_id = ANY($2)',
             [consumer, streamIds],
@@ -235,14 +237,19 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 }
 
-async function lockedCheckpoint(client: pg.PoolClient, consumer: string): Promise<number> {
-  const { rows } = await client.query<{ position: string }>(
-    'SELECT position::text FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE',
+/** The checkpoint row, locked for the rest of the transaction, and whether any event is parked. */
+async function lockedCheckpoint(
+  client: pg.PoolClient,
+  consumer: string,
+): Promise<{ position: number; anyParked: boolean }> {
+  const { rows } = await client.query<{ position: string; any_parked: boolean }>(
+    `SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = $1) AS any_parked
+       FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE`,
     [consumer],
   );
-  if (rows[0] === undefined)
-    throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
-  return Number(rows[0].position);
+  const row = rows[0];
+  if (row === undefined) throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
+  return { position: Number(row.position), anyParked: row.any_parked };
 }
 
 const queryOn =
