@@ -248,7 +248,8 @@ async function lockedCheckpoint(
     [consumer],
   );
   const row = rows[0];
-  if (row === undefined) throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
+  if (row === undefined)
+    throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
   return { position: Number(row.position), anyParked: row.any_parked };
 }
 
