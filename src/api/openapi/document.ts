@@ -636,8 +636,15 @@ const schemas: Record<string, Schema> = {
       checks: {
         type: 'object',
         description:
-          'Readiness only: every check (`eventStore`, `readModels`, `checkoutCompleter`), each `up` or `down`.',
-        additionalProperties: { type: 'string', enum: ['up', 'down'] },
+          'Readiness only: every check (`eventStore`, `readModels`, and one per consumer of the event ' +
+          'stream, such as `checkout-completer`), each `up`, `down`, or `degraded` (serving, with a detail).',
+        additionalProperties: { type: 'string', enum: ['up', 'down', 'degraded'] },
+      },
+      details: {
+        type: 'object',
+        description:
+          'Readiness only, when a check is `degraded`: what an operator should look at, e.g. `1 event parked`.',
+        additionalProperties: { type: 'string' },
       },
     },
   },
@@ -1147,8 +1154,9 @@ const operations: Paths = {
       operationId: 'ready',
       summary: 'Readiness',
       description:
-        'Public. 200 only when the event store and the read-model database answer (each within 2 s). ' +
-        'Both answers list every check.',
+        'Public. 200 only when the event store and the read-model database answer (each within 2 s) ' +
+        'and every consumer of the event stream runs (here or, standing by here, in another instance); ' +
+        'a consumer with parked events is `degraded`, which still answers 200. Both answers list every check.',
       security: [],
       parameters: [requestId],
       responses: {
@@ -1167,8 +1175,9 @@ const operations: Paths = {
       operationId: 'metrics',
       summary: 'Prometheus metrics',
       description:
-        'Public. Prometheus text exposition format (`text/plain; version=0.0.4`): process metrics and ' +
-        '`eventstore_delivery_stall_seconds`.',
+        'Public. Prometheus text exposition format (`text/plain; version=0.0.4`): process metrics, ' +
+        '`eventstore_delivery_stall_seconds`, and per consumer `consumer_events_behind`, ' +
+        '`consumer_seconds_behind` and `consumer_parked_events`.',
       security: [],
       parameters: [requestId],
       responses: {
