@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidateIf, type ValidationError as FieldFailure } from 'class-validator';
@@ -151,4 +153,74 @@ export function answerCommand(
   response.setHeader('X-Event-Position', String(result.position ?? 0));
   if (body === undefined) response.status(status).end();
   else response.status(status).json(body);
+}
+
+/** What Node's HTTP parser refuses, by its error code, as the problem the client is told. */
+const PARSER_PROBLEMS: Record<string, { status: number; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    detail: `the request headers are larger than ${maxHeaderSize / 1024} kB`,
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    detail: 'the chunk extensions of the request body are too large',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'the request did not arrive in time' },
+};
+const UNREADABLE_REQUEST = {
+  status: 400,
+  detail:
+    'the request is not valid HTTP/1.1 (a malformed request line, a control character in a header, ...)',
+};
+/** How long a refused client may keep sending before its connection is destroyed. */
+const LINGER_MS = 2_000;
+
+function rawProblem(code: string | undefined): string {
+  const { status, detail } = (code === undefined ? undefined : PARSER_PROBLEMS[code]) ?? UNREADABLE_REQUEST;
+  const title = problemStatusTitle(status);
+  // No `instance`: a request the parser could not read has no path to name.
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+  return [
+    `HTTP/1.1 ${status} ${title}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+/**
+ * Requests Node's HTTP parser refuses never reach express, and Node answers them with a bare status
+ * line. They get a problem too, then the connection closes, since nobody can tell where the next
+ * request would begin. A response still being sent on the connection is finished first, so that
+ * the problem follows it instead of cutting into it; a client that is gone gets nothing.
+ */
+export function answerParserErrors(server: Server): void {
+  const lastResponse = new WeakMap<Duplex, ServerResponse>();
+  // The parser reports every later chunk of a refused connection again: it is answered once.
+  const answered = new WeakSet<Duplex>();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    lastResponse.set(request.socket, response);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (answered.has(socket)) return;
+    answered.add(socket);
+    const answer = (): void => {
+      if (error.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end(rawProblem(error.code));
+      // Destroyed with what the client still sends unread, the connection would be reset, and the
+      // client could lose the answer before reading it: it goes once the client closes its side.
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+      socket.once('end', () => socket.destroy());
+      socket.once('close', () => clearTimeout(linger));
+    };
+    const sending = lastResponse.get(socket);
+    if (sending && !sending.writableFinished) sending.once('close', answer);
+    else answer();
+  });
 }

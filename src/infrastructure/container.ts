@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { createApp } from '../api/app.js';
+import { answerParserErrors } from '../api/http.js';
 import { auditRoutes } from '../api/audit/audit.routes.js';
 import { eventExportRoutes } from '../api/events/events.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
@@ -251,6 +252,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   });
   for (const worker of workers) worker.start();
   const server: Server = app.listen(config.PORT, '0.0.0.0');
+  answerParserErrors(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'shop listening');

@@ -1267,6 +1267,9 @@ export const openApiDocument: OpenAPIV3_1.Document = {
         'accepts `X-Min-Position` and answers `X-Projection-Position`. This gives read-your-writes.',
       '- Correlation: `X-Request-Id` is accepted (or generated) and echoed; it becomes the correlation ' +
         'id in the metadata of every event the request causes.',
+      '- A request the HTTP parser cannot read (a malformed request line, a control character in a ' +
+        'header) is answered with a 400 problem, one with headers over 16 kB with a 431 problem, each ' +
+        'without `instance` (there is no path to name), and the connection is closed.',
       '- Text: a string anywhere in a body (a field name too) holding NUL, a lone surrogate or a control ' +
         'character is a 400 naming the field; tab and newline are refused too, except in a product ' +
         'description. Names, address lines and card tokens holding only whitespace or invisible ' +
