@@ -8,10 +8,30 @@ const brokerList = z
   .transform((value) => value.split(',').map((broker) => broker.trim()))
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
 
+const ipv4 = z.ipv4();
+const ipv6 = z.ipv6();
+const hostname = z.hostname();
+
+/** An address to listen on; digits and dots alone are an IPv4 address, never a host name. */
+const listenAddress = z
+  .string()
+  .refine(
+    (value) =>
+      ipv4.safeParse(value).success ||
+      ipv6.safeParse(value).success ||
+      (/[^\d.]/.test(value) && hostname.safeParse(value).success),
+    'must be an IP address or a host name to listen on, e.g. 127.0.0.1 or 0.0.0.0',
+  );
+
+/** Without OIDC_*, tokens come from the development issuer (the three go together, checked below). */
+const usesDevelopmentIssuer = (env: { OIDC_ISSUER?: string | undefined }): boolean =>
+  env.OIDC_ISSUER === undefined;
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: listenAddress.optional(),
     DATA_DIR: z.string().min(1).default('./.data'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
@@ -62,9 +82,30 @@ const schema = z
         message: 'is required when NODE_ENV=production: the embedded PostgreSQL is for development',
       });
     }
-  });
+  })
+  .transform(({ HOST, ...env }) => ({
+    ...env,
+    // The development issuer hands an admin token to whoever asks: by default, only this machine may.
+    HOST: HOST ?? (usesDevelopmentIssuer(env) ? '127.0.0.1' : '0.0.0.0'),
+  }));
 
 export type Config = z.infer<typeof schema>;
+
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(host);
+
+/**
+ * What a start must warn of when the development issuer listens beyond this machine: its tokens are
+ * handed to anyone who asks, admin ones included.
+ */
+export function developmentIssuerExposure(config: Config): string | undefined {
+  if (!usesDevelopmentIssuer(config) || isLoopback(config.HOST)) return undefined;
+  const where = ['0.0.0.0', '::'].includes(config.HOST) ? 'any address of this machine' : config.HOST;
+  return (
+    `HOST=${config.HOST} with the development token issuer: anyone who reaches the shop at ${where} can ` +
+    'mint admin tokens (POST /dev/token); set OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URI, or HOST=127.0.0.1'
+  );
+}
 
 export class InvalidConfiguration extends Error {
   override readonly name = 'InvalidConfiguration';

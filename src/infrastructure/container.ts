@@ -13,7 +13,7 @@ import { auditRoutes } from '../api/audit/audit.routes.js';
 import { eventExportRoutes } from '../api/events/events.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { openApiRoutes } from '../api/openapi/openapi.routes.js';
-import type { Config } from './config.js';
+import { type Config, developmentIssuerExposure } from './config.js';
 import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './postgres/database.js';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
 import { migrate } from './postgres/migrate.js';
@@ -251,7 +251,9 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     ],
   });
   for (const worker of workers) worker.start();
-  const server: Server = app.listen(config.PORT, '0.0.0.0');
+  const exposure = developmentIssuerExposure(config);
+  if (exposure) logger.warn({ host: config.HOST }, exposure);
+  const server: Server = app.listen(config.PORT, config.HOST);
   answerParserErrors(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { InvalidConfiguration, loadConfig } from '../../src/infrastructure/config.js';
+import {
+  developmentIssuerExposure,
+  InvalidConfiguration,
+  loadConfig,
+} from '../../src/infrastructure/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -27,6 +31,58 @@ describe('Configuration', () => {
       });
       expect(config.DATABASE_URL).to.equal(undefined);
     });
+  });
+
+  describe('HOST, the address the shop listens on', () => {
+    const oidc = {
+      OIDC_ISSUER: 'https://id.example.com/realms/shop',
+      OIDC_AUDIENCE: 'shop-api',
+      OIDC_JWKS_URI: 'https://id.example.com/realms/shop/certs',
+    };
+
+    it('is 127.0.0.1 with the development issuer, which hands admin tokens to whoever asks', () => {
+      const config = loadConfig({});
+      expect(config.HOST).to.equal('127.0.0.1');
+      expect(developmentIssuerExposure(config)).to.equal(undefined);
+    });
+
+    it('is every interface, 0.0.0.0, with an identity provider', () => {
+      const config = loadConfig(oidc);
+      expect(config.HOST).to.equal('0.0.0.0');
+      expect(developmentIssuerExposure(config)).to.equal(undefined);
+    });
+
+    for (const host of ['localhost', '127.0.0.2', '::1']) {
+      it(`takes ${host}, a loopback address, with the development issuer and no warning`, () => {
+        const config = loadConfig({ HOST: host });
+        expect(config.HOST).to.equal(host);
+        expect(developmentIssuerExposure(config)).to.equal(undefined);
+      });
+    }
+
+    for (const host of ['0.0.0.0', '::', '192.0.2.10', 'shop.internal']) {
+      it(`takes ${host} with the development issuer, with a warning that anyone reaching it can mint admin tokens`, () => {
+        const config = loadConfig({ HOST: host });
+        expect(config.HOST).to.equal(host);
+        const warning = developmentIssuerExposure(config) ?? '';
+        expect(warning.startsWith(`HOST=${host} `), warning).to.equal(true);
+        expect(warning).to.include('can mint admin tokens').and.to.include('OIDC_ISSUER');
+      });
+    }
+
+    it('takes any address with an identity provider, without a warning', () => {
+      const config = loadConfig({ ...oidc, HOST: '192.0.2.10' });
+      expect(config.HOST).to.equal('192.0.2.10');
+      expect(developmentIssuerExposure(config)).to.equal(undefined);
+    });
+
+    for (const host of ['not a host', '1.2.3.999', 'http://0.0.0.0', '0.0.0.0:3000']) {
+      it(`refuses ${JSON.stringify(host)}, naming HOST and the value`, () => {
+        const [problem] = problems({ HOST: host });
+        expect(problem).to.match(/^HOST: must be an IP address or a host name/);
+        expect(problem).to.include(JSON.stringify(host));
+      });
+    }
   });
 
   describe('when values are set', () => {
