@@ -208,7 +208,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const core = await shopCore(container, logger);
   const runners = core.consumers.map((consumer) => core.runnerFor(consumer));
   const workers: BackgroundWorker[] = runners;
-  const { requireRole } = authentication(identity);
+  const { authenticated, requireRole } = authentication(identity);
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
     `rate-limit:${new URL(database.connectionString).pathname.slice(1)}:`,
@@ -220,6 +220,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
     rateLimit: {
       requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      authenticate: authenticated,
       ...(sharedLimits ? { store: sharedLimits } : {}),
     },
     metrics: createMetrics(eventStore, runners),

@@ -1219,8 +1219,9 @@ const operations: Paths = {
 };
 
 const RATE_LIMITED = problem(
-  `More requests from this client address than RATE_LIMIT_PER_MINUTE allows (${RATE_LIMIT_DEFAULT} unless ` +
-    'configured) within a minute; `Retry-After` says when its minute is over.',
+  `More requests than RATE_LIMIT_PER_MINUTE allows (${RATE_LIMIT_DEFAULT} unless configured) within a ` +
+    'minute from one client: the user a verified bearer token names, or, without one (a token that does ' +
+    'not verify included), the client address. `Retry-After` says when its minute is over.',
   { 'Retry-After': header('RetryAfter') },
 );
 
