@@ -165,12 +165,48 @@ export class SubscriptionRunner {
   }
 
   private async follow(signal: AbortSignal): Promise<void> {
-    let checkpoint = await this.store.checkpoint(this.name);
+    const checkpoint = await this.catchUp(await this.store.checkpoint(this.name), signal);
+    if (signal.aborted) return;
+    await this.followLive(checkpoint, signal);
+  }
+
+  /**
+   * Reads page after page while whole pages come back, each page one batch, the next page read
+   * while this one is handled; answers the checkpoint reached.
+   */
+  private async catchUp(from: number, signal: AbortSignal): Promise<number> {
+    const pageAfter = (position: number): Promise<RecordedEvent[]> => {
+      const page = this.source.readAll({
+        fromPosition: position + 1,
+        maxCount: this.settings.maxBatchSize,
+        ...this.categoryFilter(),
+      });
+      // Read ahead: if handling the current page fails, nobody waits for this one.
+      page.catch(() => undefined);
+      return page;
+    };
+    let checkpoint = from;
+    let page = pageAfter(checkpoint);
+    while (!signal.aborted) {
+      const events = await page;
+      const last = events.at(-1);
+      if (!last) break;
+      const full = events.length === this.settings.maxBatchSize;
+      if (full) page = pageAfter(last.position);
+      checkpoint = await this.apply(await this.source.revealAll(events), checkpoint, signal);
+      if (!full) break;
+    }
+    return checkpoint;
+  }
+
+  /** Follows the subscription from where catching up ended, handing on what is ready at once. */
+  private async followLive(from: number, signal: AbortSignal): Promise<void> {
+    let checkpoint = from;
     // Ends the subscription's wait for new events once this stops following, whatever the reason.
     const reading = new AbortController();
     const events = this.source.subscribeToAll({
       fromPosition: checkpoint + 1,
-      ...(this.consumer.category === undefined ? {} : { category: this.consumer.category }),
+      ...this.categoryFilter(),
       signal: AbortSignal.any([signal, reading.signal]),
     });
     const batches = readyBatches(events, this.settings.maxBatchSize);
@@ -182,6 +218,10 @@ export class SubscriptionRunner {
       reading.abort();
       await batches.return(undefined);
     }
+  }
+
+  private categoryFilter(): { category?: string } {
+    return this.consumer.category === undefined ? {} : { category: this.consumer.category };
   }
 
   /** Handles a batch in one transaction; when that fails, each event alone, to find the one at fault. */

@@ -98,8 +98,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     to: number,
     work: (tx: RunnerTransaction) => Promise<T>,
   ): Promise<T> {
-    return this.inTransaction(async (client) => {
-      const { position: actual, anyParked } = await lockedCheckpoint(client, consumer);
+    return this.lockedTransaction(consumer, to, async (client, { position: actual, anyParked }) => {
       if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
       const result = await work({
         query: queryOn(client),
@@ -134,10 +133,6 @@ export class PostgresConsumerStore implements ConsumerStore {
           );
         },
       });
-      await client.query(
-        'UPDATE consumer_checkpoints SET position = $2, updated_at = now() WHERE consumer = $1',
-        [consumer, to],
-      );
       return result;
     });
   }
@@ -147,9 +142,9 @@ export class PostgresConsumerStore implements ConsumerStore {
     streamId: string,
     work: (parked: readonly ParkedEvent[], tx: ConsumerTransaction) => Promise<void>,
   ): Promise<number> {
-    return this.inTransaction(async (client) => {
-      // Taken before the parked rows are read: the active instance cannot park or handle in between.
-      await lockedCheckpoint(client, consumer);
+    // The checkpoint row is locked before the parked rows are read: the active instance cannot
+    // park or handle in between.
+    return this.lockedTransaction(consumer, undefined, async (client) => {
       const { rows } = await client.query<ParkedRow>(
         'SELECT * FROM parked_events WHERE consumer = $1 AND stream_id = $2 ORDER BY position',
         [consumer, streamId],
@@ -221,12 +216,37 @@ export class PostgresConsumerStore implements ConsumerStore {
     };
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * A transaction that starts by locking the consumer's checkpoint row and, when `moveTo` is given,
+   * ends by moving it there. Each end is one round trip (two statements sent as one), since a
+   * consumer pays them once a batch.
+   */
+  private async lockedTransaction<T>(
+    consumer: string,
+    moveTo: number | undefined,
+    work: (client: pg.PoolClient, checkpoint: LockedCheckpoint) => Promise<T>,
+  ): Promise<T> {
+    if (moveTo !== undefined && !Number.isSafeInteger(moveTo)) throw new Error(`not a position: ${moveTo}`);
     const client = await this.pool.connect();
+    const name = client.escapeLiteral(consumer);
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
+      // Two statements answer two results: the driver's types know only one.
+      const opened: unknown = await client.query(
+        `BEGIN; SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = ${name}) AS any_parked
+                  FROM consumer_checkpoints WHERE consumer = ${name} FOR UPDATE`,
+      );
+      const locked = Array.isArray(opened)
+        ? (opened[1] as pg.QueryResult<{ position: string; any_parked: boolean }>)
+        : undefined;
+      const row = locked?.rows[0];
+      if (row === undefined)
+        throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
+      const result = await work(client, { position: Number(row.position), anyParked: row.any_parked });
+      await client.query(
+        moveTo === undefined
+          ? 'COMMIT'
+          : `UPDATE consumer_checkpoints SET position = ${moveTo}, updated_at = now() WHERE consumer = ${name}; COMMIT`,
+      );
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -237,20 +257,10 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 }
 
-/** The checkpoint row, locked for the rest of the transaction, and whether any event is parked. */
-async function lockedCheckpoint(
-  client: pg.PoolClient,
-  consumer: string,
-): Promise<{ position: number; anyParked: boolean }> {
-  const { rows } = await client.query<{ position: string; any_parked: boolean }>(
-    `SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = $1) AS any_parked
-       FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE`,
-    [consumer],
-  );
-  const row = rows[0];
-  if (row === undefined)
-    throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
-  return { position: Number(row.position), anyParked: row.any_parked };
+/** The consumer's checkpoint, locked for the rest of the transaction, and whether any event is parked. */
+interface LockedCheckpoint {
+  position: number;
+  anyParked: boolean;
 }
 
 const queryOn =
