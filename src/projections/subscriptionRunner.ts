@@ -134,14 +134,13 @@ export class SubscriptionRunner {
         this.state = 'active';
         this.failure = undefined;
         await this.follow(AbortSignal.any([stopping, lease.lost]));
-        if (lease.lost.aborted && !stopping.aborted) {
-          // A holder whose connection was cut is likely the one in trouble: let a standby take over.
-          this.logger.warn({ consumer: this.name }, 'consumer lock lost; waiting to take it again');
-          this.state = 'standby';
-          await delay(this.settings.restartDelayMs, stopping);
-        }
+        if (lease.lost.aborted && !stopping.aborted) await this.standBy();
       } catch (error) {
         if (stopping.aborted) return;
+        if (lease?.lost.aborted) {
+          await this.standBy();
+          continue;
+        }
         if (error instanceof CheckpointMoved) {
           this.logger.warn(
             { consumer: this.name, err: error },
@@ -162,6 +161,13 @@ export class SubscriptionRunner {
         });
       }
     }
+  }
+
+  /** A holder whose connection was cut is likely the one in trouble: a standby may take over. */
+  private async standBy(): Promise<void> {
+    this.logger.warn({ consumer: this.name }, 'consumer lock lost; waiting to take it again');
+    this.state = 'standby';
+    await delay(this.settings.restartDelayMs, this.stopping.signal);
   }
 
   private async follow(signal: AbortSignal): Promise<void> {
