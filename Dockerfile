@@ -1,5 +1,5 @@
 # The shop for the distributed profile (docker compose up); it runs against external services.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
