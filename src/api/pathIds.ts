@@ -28,7 +28,7 @@ export function IsId(): PropertyDecorator {
   const validate = ValidateBy({
     name: 'isId',
     validator: {
-      validate: (value: unknown) => acceptedUuid(value) === value,
+      validate: (value: unknown) => typeof value === 'string' && acceptedUuid(value) === value,
       defaultMessage: (args) => `${args?.property ?? 'the field'} must be a UUID (8-4-4-4-12 hex digits)`,
     },
   });

@@ -77,6 +77,14 @@ describe('Ids in paths and bodies', () => {
     expect(cart.items.map((line) => line.productId)).to.deep.equal([productId]);
   });
 
+  it('refuses a body id left out, naming the field', async () => {
+    const problem = await expectProblem(
+      await shop.call('/api/v1/cart/items', { method: 'POST', token: shopper, body: { quantity: 1 } }),
+      400,
+    );
+    expect(fieldsOf(problem)).to.deep.equal(['productId']);
+  });
+
   it('refuses a body id that is not one, naming the field', async () => {
     for (const productIdText of ['not-a-uuid', `${productId}0`, productId.replaceAll('-', ''), 42, null]) {
       const problem = await expectProblem(
