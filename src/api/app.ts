@@ -6,6 +6,7 @@ import { type RateLimitOptions, rateLimits } from './rateLimit.js';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes.js';
 import { jsonBodies, requestIds, withoutRevalidation } from './http.js';
 import { HttpProblem, problemHandler } from './problemDetails.js';
+import { noStore, PERSONAL_DATA_PATHS } from './privacy.js';
 
 export interface MetricsEndpoint {
   contentType: string;
@@ -41,6 +42,7 @@ export function createApp({
   // An ETag here is an aggregate's revision, set by the route; express's own hash of a body is not one.
   app.set('etag', false);
   app.use(helmet());
+  app.use(PERSONAL_DATA_PATHS, noStore());
   app.use(requestIds());
   app.use(withoutRevalidation());
   app.use(healthRoutes(readinessChecks, logger));

@@ -17,6 +17,7 @@ import { ORDER_MAX_TOTAL_CENTS, ORDER_MIN_TOTAL_CENTS } from '../../domain/order
 import type { PaymentStatusCode } from '../../domain/payment/payment.js';
 import { formatMoney } from '../../domain/shared/money.js';
 import { MAX_BODY_DEPTH } from '../bodyShape.js';
+import { PERSONAL_DATA_PATHS } from '../privacy.js';
 import { NO_SPACE_PATTERN, textPattern } from '../text.js';
 
 // openapi-types declares a 3.1 path item to be a 3.0 one as well, so what goes under `paths` must be
@@ -1225,23 +1226,39 @@ const RATE_LIMITED = problem(
   { 'Retry-After': header('RetryAfter') },
 );
 
-/** Every operation under /api/v1 may answer 429: the rate limit applies before anything else. */
-function rateLimited(paths: Paths): Paths {
+/** Each operation of `paths`, changed by `change`. */
+function everyOperation(paths: Paths, change: (operation: Operation) => Operation): Paths {
   return Object.fromEntries(
     Object.entries(paths).map(([path, item]) => [
       path,
       Object.fromEntries(
-        Object.entries(item ?? {}).map(([method, operation]) => [
-          method,
-          {
-            ...(operation as Operation),
-            responses: { ...(operation as Operation).responses, '429': RATE_LIMITED },
-          },
-        ]),
+        Object.entries(item ?? {}).map(([method, operation]) => [method, change(operation as Operation)]),
       ),
     ]),
   );
 }
+
+/** Every operation under /api/v1 may answer 429: the rate limit applies before anything else. */
+const rateLimited = (paths: Paths): Paths =>
+  everyOperation(paths, (operation) => ({
+    ...operation,
+    responses: { ...operation.responses, '429': RATE_LIMITED },
+  }));
+
+/** Every answer of these operations carries personal data, or may: `Cache-Control: no-store`, problems included. */
+const notStored = (paths: Paths): Paths =>
+  everyOperation(paths, (operation) => ({
+    ...operation,
+    responses: Object.fromEntries(
+      Object.entries(operation.responses).map(([status, response]) => [
+        status,
+        {
+          ...(response as Response),
+          headers: { ...(response as Response).headers, 'Cache-Control': header('NoStore') },
+        },
+      ]),
+    ),
+  }));
 
 export const openApiDocument: OpenAPIV3_1.Document = {
   openapi: '3.1.0',
@@ -1271,6 +1288,8 @@ export const openApiDocument: OpenAPIV3_1.Document = {
       '- A request the HTTP parser cannot read (a malformed request line, a control character in a ' +
         'header) is answered with a 400 problem, one with headers over 16 kB with a 431 problem, each ' +
         'without `instance` (there is no path to name), and the connection is closed.',
+      `- Privacy: every answer under ${PERSONAL_DATA_PATHS.map((path) => `\`${path}\``).join(', ')}, ` +
+        'problems included, carries personal data or may, and is sent with `Cache-Control: no-store`.',
       '- Text: a string anywhere in a body (a field name too) holding NUL, a lone surrogate or a control ' +
         'character is a 400 naming the field; tab and newline are refused too, except in a product ' +
         'description. Names, address lines and card tokens holding only whitespace or invisible ' +
@@ -1290,7 +1309,8 @@ export const openApiDocument: OpenAPIV3_1.Document = {
     { name: 'Operations', description: 'Health, metrics and this document.' },
   ],
   paths: {
-    ...rateLimited({ ...catalog, ...cart, ...orders, ...audit, ...analysis }),
+    ...rateLimited(catalog),
+    ...notStored(rateLimited({ ...cart, ...orders, ...audit, ...analysis })),
     ...identity,
     ...operations,
   },
@@ -1378,6 +1398,12 @@ export const openApiDocument: OpenAPIV3_1.Document = {
           'Every event up to this position has been applied to (or had nothing to do with) the data in ' +
           'the answer. Sent on every answer to a GET under `/api/v1`, problems included.',
         schema: { type: 'integer', minimum: 0 },
+      },
+      NoStore: {
+        description:
+          '`no-store`: the answer carries personal data (a cart, orders, an order’s history, events), so ' +
+          'no cache may keep it. Sent on every answer under these paths, problems included.',
+        schema: { type: 'string', enum: ['no-store'] },
       },
       XRequestId: {
         description: 'The request’s `X-Request-Id`, or the one generated for it.',
