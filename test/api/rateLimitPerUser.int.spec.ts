@@ -48,6 +48,9 @@ describe('Rate limits per caller', () => {
     const limited = await readCart(greedy);
     await expectProblem(limited, 429);
     expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
+    expect(limited.headers.get('cache-control'), 'a 429 for the cart is not stored either').to.equal(
+      'no-store',
+    );
     expect((await readCart(other)).status).to.equal(200);
     expect((await readCart()).status, 'an anonymous call draws on the address’s own budget').to.equal(401);
   });
