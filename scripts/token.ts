@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ROLES } from '../src/api/auth/authenticate.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
 import { DevIssuer } from '../src/infrastructure/identity/devIssuer.js';
+import { USER_ID, USER_ID_RULE } from '../src/domain/shared/userId.js';
 
 const USAGE = `usage: npm run -s token -- --sub <user id> [--roles ${ROLES.join(',')}]
 Prints a development token signed with the key in DATA_DIR, as POST /dev/token answers it.`;
@@ -20,9 +21,7 @@ function parse(): { sub: string; roles: string[] } {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const sub = values.sub;
-  if (sub === undefined || sub.length < 1 || sub.length > 255) {
-    throw new UsageError('--sub is required: 1 to 255 characters');
-  }
+  if (sub === undefined || !USER_ID.test(sub)) throw new UsageError(`--sub is required: ${USER_ID_RULE}`);
   const roles = (values.roles ?? '')
     .split(',')
     .map((role) => role.trim())

@@ -6,7 +6,8 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
 
 /** The control characters (C0, DEL, C1) but tab and newline, which text on several lines needs. */
 const CONTROL_BUT_LINE_BREAKS = '\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F';
-const LINE_BREAKS = '\\t\\n';
+// U+2028 and U+2029 end a line as surely as a newline does.
+const LINE_BREAKS = '\\t\\n\\u2028\\u2029';
 const LONE_SURROGATE = '\\p{Cs}';
 /** What shows nothing: whitespace, default-ignorable code points (U+200B, U+2060, U+FEFF, ...), a blank braille cell. */
 const INVISIBLE = '\\s\\p{Default_Ignorable_Code_Point}\\u2800';

@@ -5,7 +5,13 @@ import { expectProblem, fieldsOf, startTestShop, TEST_ADDRESS, type TestShop } f
 /** What the event store refuses, and control characters no field means: C0, DEL and C1. */
 const UNSTORABLE = { nul: 'a\u0000b', loneSurrogate: 'a\ud800b', lowSurrogate: '\udc00' };
 const CONTROLS = { bell: 'a\u0007b', escape: 'a\u001bb', delete: 'a\u007fb', c1: 'a\u0085b' };
-const LINE_BREAKS = { newline: 'a\nb', tab: 'a\tb', carriageReturn: 'a\rb' };
+const LINE_BREAKS = {
+  newline: 'a\nb',
+  tab: 'a\tb',
+  carriageReturn: 'a\rb',
+  lineSeparator: 'a\u2028b',
+  paragraphSeparator: 'a\u2029b',
+};
 /** Names that show nothing: only whitespace or invisible characters. */
 const BLANKS = ['', ' ', '\u200b', '\u2060', '\ufeff', '\u00a0\u3000', '\u200b \u2060\ufeff'];
 

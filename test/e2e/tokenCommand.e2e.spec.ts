@@ -80,8 +80,9 @@ describe('npm run token', () => {
 
   const refusals: { name: string; args: string[]; says: RegExp }[] = [
     { name: 'no --sub', args: ['--roles', 'customer'], says: /--sub is required/ },
-    { name: 'an empty --sub', args: ['--sub', ''], says: /--sub is required: 1 to 255 characters/ },
-    { name: 'a --sub of 256 characters', args: ['--sub', 'x'.repeat(256)], says: /1 to 255 characters/ },
+    { name: 'an empty --sub', args: ['--sub', ''], says: /--sub is required: 1 to 200 of/ },
+    { name: 'a --sub of 201 characters', args: ['--sub', 'x'.repeat(201)], says: /1 to 200 of/ },
+    { name: 'a --sub with a space', args: ['--sub', 'test shopper'], says: /1 to 200 of/ },
     {
       name: 'an unknown role',
       args: ['--sub', 'shopper', '--roles', 'customer,root'],

@@ -3,6 +3,7 @@ import { expressjwt, type Request as JwtRequest, UnauthorizedError } from 'expre
 import jwt from 'jsonwebtoken';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 import { type KeySet, KeySetUnavailable } from './keySet.js';
+import { USER_ID, USER_ID_RULE } from '../../domain/shared/userId.js';
 
 export const ROLES = ['customer', 'admin', 'analyst', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -100,6 +101,7 @@ function callerFrom(payload: unknown): Caller {
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
     throw invalidToken('the token names no subject');
   }
+  if (!USER_ID.test(claims.sub)) throw invalidToken(`the token's subject must be ${USER_ID_RULE}`);
   if (typeof claims.exp !== 'number') throw invalidToken('the token has no expiry');
   const roles = claims.realm_access?.roles;
   return {

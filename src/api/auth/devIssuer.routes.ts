@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, Matches } from 'class-validator';
+import { USER_ID, USER_ID_RULE } from '../../domain/shared/userId.js';
 import { validBody } from '../http.js';
 import { IsText } from '../text.js';
 import { ROLES } from './authenticate.js';
@@ -12,7 +13,7 @@ export interface TokenIssuer {
 
 class TokenRequest {
   @IsText()
-  @Length(1, 255)
+  @Matches(USER_ID, { message: `sub must be ${USER_ID_RULE}` })
   sub!: string;
 
   @IsArray()

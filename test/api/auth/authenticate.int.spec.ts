@@ -193,6 +193,13 @@ describe('Bearer authentication', () => {
       );
     });
 
+    it('refuses a verified token whose subject could not name a customer’s streams', async () => {
+      for (const sub of ['test shopper', 'a'.repeat(201), 'shopper\u0000']) {
+        const detail = await expectInvalidToken(await app.get('/me', provider.sign({ sub })));
+        expect(detail, sub).to.match(/^the token's subject must be 1 to 200 of/);
+      }
+    });
+
     it('refuses a token without a kid', async () => {
       const token = forgeToken({ alg: 'RS256', typ: 'JWT' }, { sub: 'intruder' }, () => 'c2ln');
       await expectInvalidToken(await app.get('/me', token));

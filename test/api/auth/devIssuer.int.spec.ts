@@ -102,7 +102,16 @@ describe('Development issuer over HTTP', () => {
 
     it('answers 400 to a missing role list, an over-long sub and unknown fields', async () => {
       expect((await requestToken({ sub: 'shopper' })).status).to.equal(400);
-      expect((await requestToken({ sub: 'a'.repeat(256), roles: [] })).status).to.equal(400);
+      expect((await requestToken({ sub: 'a'.repeat(201), roles: [] })).status).to.equal(400);
+    });
+
+    it('answers 400 to a sub that could not name a customer’s streams', async () => {
+      for (const sub of ['test shopper', 'shopper/../root', '-shopper', 'shöpper']) {
+        const response = await requestToken({ sub, roles: ['customer'] });
+        expect(response.status, sub).to.equal(400);
+        const problem = (await response.json()) as { errors: { field: string }[] };
+        expect(problem.errors.map((error) => error.field)).to.deep.equal(['sub']);
+      }
       expect((await requestToken({ sub: 'shopper', roles: [], exp: 9_999_999_999 })).status).to.equal(400);
     });
   });
