@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../domain/shared/decider.js';
 import { categoryOfEventType, CURRENT_SCHEMA_VERSION, type ShopEvent } from '../domain/shopEvents.js';
 import type { EventMetadata, RecordedEvent } from '../eventstore/eventStore.js';
+import { validateStreamId } from '../eventstore/validation.js';
 
 /** A shop event as it was recorded: the domain event, and where, when and why it was stored. */
 export interface StoredEvent<Event extends ShopEvent = ShopEvent> {
@@ -24,8 +25,6 @@ export class UndecodableEvent extends Error {
   }
 }
 
-const categoryOfStream = (streamId: string): string => streamId.slice(0, streamId.indexOf('-'));
-
 /**
  * The one step from what the store holds to the shop's event union. The store has already upcast
  * old schema versions; an event still at another version, of an unknown type or in a stream of
@@ -34,7 +33,7 @@ const categoryOfStream = (streamId: string): string => streamId.slice(0, streamI
 export function decodeStoredEvent(recorded: RecordedEvent): StoredEvent {
   const category = categoryOfEventType(recorded.type);
   if (category === undefined) throw new UndecodableEvent(recorded.id, `unknown type ${recorded.type}`);
-  if (category !== categoryOfStream(recorded.streamId)) {
+  if (category !== validateStreamId(recorded.streamId)) {
     throw new UndecodableEvent(recorded.id, `a ${recorded.type} does not belong in ${recorded.streamId}`);
   }
   if (recorded.metadata.schemaVersion !== CURRENT_SCHEMA_VERSION) {

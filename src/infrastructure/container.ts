@@ -33,7 +33,8 @@ import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
 import { checkoutCompleter } from '../commands/order/checkoutCompleter.js';
 import type { Consumer } from '../projections/consumer.js';
-import { type EventSource, SubscriptionRunner } from '../projections/subscriptionRunner.js';
+import { type EventSource, eventSourceOf, SubscriptionRunner } from '../projections/subscriptionRunner.js';
+import type { ConsumerStore } from '../projections/consumerStore.js';
 import { PostgresConsumerStore } from './postgres/postgresConsumerStore.js';
 import { type BackgroundWorker, readinessOf, stopInReverse } from './workers.js';
 import { connectRateLimitRedis } from './redis/rateLimitStore.js';
@@ -130,7 +131,7 @@ function createContainer(config: Config, logger: Logger, usage: 'server' | 'tool
 /** The shop's core without HTTP: what the command line works with, and what the server serves. */
 export interface ShopCore {
   eventStore: EventStore;
-  consumerStore: PostgresConsumerStore;
+  consumerStore: ConsumerStore;
   /** What consumers read: the store's events, with personal data opened. */
   eventSource: EventSource;
   /** Every consumer of the event stream, in the order they start. */
@@ -143,12 +144,7 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
   const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const env = await container.getAsync<CommandEnvironment>(TOKENS.CommandEnvironment);
   const consumerStore = await container.getAsync<PostgresConsumerStore>(TOKENS.ConsumerStore);
-  const eventSource: EventSource = {
-    subscribeToAll: (options) => eventStore.subscribeToAll(options),
-    readAll: (options) => eventStore.readAll(options),
-    readStream: (streamId) => eventStore.readStream(streamId),
-    revealAll: (events) => codec.revealAll(events),
-  };
+  const eventSource = eventSourceOf(eventStore, (events) => codec.revealAll(events));
   return {
     eventStore,
     consumerStore,
@@ -216,7 +212,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
   const app = createApp({
     logger,
-    isDependencyDown: (error) => isPostgresUnavailable(error) || isEventStoreDbUnavailable(error),
+    isDependencyDown,
     consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
     rateLimit: {
       requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -251,12 +247,28 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       }),
     ],
   });
-  for (const worker of workers) worker.start();
+  const closeAll = async (): Promise<void> => {
+    try {
+      await stopInReverse(workers);
+    } finally {
+      await limitsRedis?.close();
+      await eventStore.close();
+      await pool.end();
+      await database.stop();
+    }
+  };
   const exposure = developmentIssuerExposure(config);
   if (exposure) logger.warn({ host: config.HOST }, exposure);
   const server: Server = app.listen(config.PORT, config.HOST);
   answerParserErrors(server);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    // The port is taken, say: what was opened for the shop is closed again, its PostgreSQL too.
+    await closeAll();
+    throw error;
+  }
+  for (const worker of workers) worker.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'shop listening');
   return {
@@ -265,11 +277,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     stop: async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await stopInReverse(workers);
-      await limitsRedis?.close();
-      await eventStore.close();
-      await pool.end();
-      await database.stop();
+      await closeAll();
       logger.info('shop stopped');
     },
   };

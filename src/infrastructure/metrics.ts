@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventStore } from '../eventstore/eventStore.js';
 import type { MetricsEndpoint } from '../api/app.js';
-import type { ConsumerLag } from '../projections/subscriptionRunner.js';
+import { type ConsumerLag, LAG_COUNT_LIMIT } from '../projections/subscriptionRunner.js';
 
 /** A consumer of the event stream as metrics see it. */
 export interface MeasuredConsumer {
@@ -41,7 +41,7 @@ export function createMetrics(
   }[] = [
     {
       name: 'consumer_events_behind',
-      help: "Events of its category after a consumer's checkpoint (counted up to 10,000)",
+      help: `Events of its category after a consumer's checkpoint (counted up to ${LAG_COUNT_LIMIT})`,
       value: async (consumer) => (await lagOf(consumer)).eventsBehind,
     },
     {
@@ -62,7 +62,12 @@ export function createMetrics(
       labelNames: ['consumer'],
       registers: [registry],
       async collect() {
-        for (const consumer of consumers) this.set({ consumer: consumer.name }, await value(consumer));
+        for (const consumer of consumers) {
+          // A consumer whose figures cannot be read now is left out of this scrape, not the rest.
+          const measured = await value(consumer).catch(() => undefined);
+          if (measured === undefined) this.remove({ consumer: consumer.name });
+          else this.set({ consumer: consumer.name }, measured);
+        }
       },
     });
   }

@@ -25,8 +25,8 @@ export interface Consumer {
   /** Only events of this stream category reach it; every event when left out. */
   category?: string;
   /**
-   * Handles events in order, in one transaction with the checkpoint that moves past them: a batch
-   * while catching up, one event at a time when live. Throwing rolls the whole batch back.
+   * Handles events in order, in one transaction with the checkpoint that moves past them: pages
+   * while catching up, then what has arrived when live. Throwing rolls the whole batch back.
    */
   handle(events: readonly StoredEvent[], transaction: ConsumerTransaction): Promise<void>;
 }

@@ -23,7 +23,7 @@ export type NewParkedEvent = Omit<ParkedEvent, 'consumer' | 'parkedAt'>;
 
 export interface RunnerTransaction extends ConsumerTransaction {
   /** Which of these streams have parked events for the consumer. */
-  parkedStreams(streamIds: readonly string[]): Promise<Set<string>>;
+  parkedAmong(streamIds: readonly string[]): Promise<Set<string>>;
   park(events: readonly NewParkedEvent[]): Promise<void>;
 }
 
@@ -50,8 +50,11 @@ export interface ConsumerStatus {
 
 /** Where consumers keep checkpoints and parked events, and how their instances take turns. */
 export interface ConsumerStore {
-  /** Waits until this process holds the consumer's lock; undefined if `signal` ends the wait. */
-  acquire(consumer: string, signal: AbortSignal): Promise<ConsumerLease | undefined>;
+  /**
+   * Waits until this process holds the consumer's lock, telling `onStandby` each time another
+   * instance is found holding it; undefined if `signal` ends the wait.
+   */
+  acquire(consumer: string, signal: AbortSignal, onStandby?: () => void): Promise<ConsumerLease | undefined>;
   /** -1 before the consumer's first event. */
   checkpoint(consumer: string): Promise<number>;
   /**
@@ -73,9 +76,12 @@ export interface ConsumerStore {
     streamId: string,
     work: (parked: readonly ParkedEvent[], tx: ConsumerTransaction) => Promise<void>,
   ): Promise<number>;
-  /** Records that retrying a stream's parked events failed again. */
+  /** Records that retrying a stream's parked events failed again, on the first of them. */
   retryFailed(consumer: string, streamId: string, error: string): Promise<void>;
-  parkedStreams(consumer: string): Promise<string[]>;
+  /** The streams with parked events, the one parked first first. */
+  streamsWithParkedEvents(consumer: string): Promise<string[]>;
+  /** Every parked event of the consumer, in the order they were recorded. */
+  parked(consumer: string): Promise<ParkedEvent[]>;
   parkedCount(consumer: string): Promise<number>;
   status(consumer: string): Promise<ConsumerStatus>;
 }

@@ -4,6 +4,7 @@ import type { ReadAllOptions, RecordedEvent, SubscribeToAllOptions } from '../ev
 import type { Consumer } from './consumer.js';
 import {
   CheckpointMoved,
+  type ConsumerLease,
   type ConsumerStore,
   type NewParkedEvent,
   type RunnerTransaction,
@@ -17,6 +18,19 @@ export interface EventSource {
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   readStream(streamId: string): Promise<RecordedEvent[]>;
   revealAll(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
+}
+
+/** An event source over a store, opening personal data with `revealAll`. */
+export function eventSourceOf(
+  store: Pick<EventSource, 'subscribeToAll' | 'readAll' | 'readStream'>,
+  revealAll: EventSource['revealAll'],
+): EventSource {
+  return {
+    subscribeToAll: (options) => store.subscribeToAll(options),
+    readAll: (options) => store.readAll(options),
+    readStream: (streamId) => store.readStream(streamId),
+    revealAll,
+  };
 }
 
 /** How the runner tells errors apart; the composition root knows the adapters' errors. */
@@ -42,7 +56,7 @@ export interface RunnerSettings {
   restartDelayMs: number;
 }
 
-export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
+const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
   maxBatchSize: 2500,
   attempts: 5,
   firstRetryDelayMs: 200,
@@ -96,6 +110,8 @@ export class SubscriptionRunner {
   start(): void {
     if (this.running) return;
     this.stopping = new AbortController();
+    // Until it holds the lock it stands by, as it does whenever another instance holds it.
+    this.state = 'standby';
     this.running = this.run();
   }
 
@@ -130,47 +146,53 @@ export class SubscriptionRunner {
   private async run(): Promise<void> {
     const stopping = this.stopping.signal;
     while (!stopping.aborted) {
-      this.state = this.state === 'failing' ? 'failing' : 'standby';
-      let lease;
+      let lease: ConsumerLease | undefined;
+      let failure: unknown;
       try {
-        lease = await this.store.acquire(this.name, stopping);
+        lease = await this.store.acquire(this.name, stopping, () => this.standingBy());
         if (!lease) return;
         this.state = 'active';
         this.failure = undefined;
         await this.follow(AbortSignal.any([stopping, lease.lost]));
-        if (lease.lost.aborted && !stopping.aborted) await this.standBy();
       } catch (error) {
-        if (stopping.aborted) return;
-        if (lease?.lost.aborted) {
-          await this.standBy();
-          continue;
-        }
-        if (error instanceof CheckpointMoved) {
-          this.logger.warn(
-            { consumer: this.name, err: error },
-            'another instance handled events; following again',
-          );
-          continue;
-        }
+        failure = error;
+      }
+      // Told before releasing: ending the lock's connection ends the lease too.
+      const lockLost = lease?.lost.aborted === true;
+      // Released before any wait, so that a standby can take over meanwhile.
+      await lease?.release().catch((error: unknown) => {
+        this.logger.warn({ consumer: this.name, err: error }, 'consumer lock could not be released');
+      });
+      if (stopping.aborted) return;
+      if (lockLost) {
+        await this.standBy();
+      } else if (failure instanceof CheckpointMoved) {
+        this.logger.warn(
+          { consumer: this.name, err: failure },
+          'another instance handled events; following again',
+        );
+      } else if (failure !== undefined) {
         this.state = 'failing';
-        this.failure = error;
+        this.failure = failure;
         this.logger.error(
-          { consumer: this.name, err: error },
+          { consumer: this.name, err: failure },
           'consumer failed; following the stream again soon',
         );
         await delay(this.settings.restartDelayMs, stopping);
-      } finally {
-        await lease?.release().catch((error: unknown) => {
-          this.logger.warn({ consumer: this.name, err: error }, 'consumer lock could not be released');
-        });
       }
     }
+  }
+
+  /** Another instance holds the lock: this one is healthy, whatever failed here before. */
+  private standingBy(): void {
+    this.state = 'standby';
+    this.failure = undefined;
   }
 
   /** A holder whose connection was cut is likely the one in trouble: a standby may take over. */
   private async standBy(): Promise<void> {
     this.logger.warn({ consumer: this.name }, 'consumer lock lost; waiting to take it again');
-    this.state = 'standby';
+    this.standingBy();
     await delay(this.settings.restartDelayMs, this.stopping.signal);
   }
 
@@ -189,7 +211,7 @@ export class SubscriptionRunner {
       const page = this.source.readAll({
         fromPosition: position + 1,
         maxCount: this.settings.maxBatchSize,
-        ...this.categoryFilter(),
+        ...categoryFilterOf(this.consumer),
       });
       // Read ahead: if handling the current page fails, nobody waits for this one.
       page.catch(() => undefined);
@@ -203,7 +225,7 @@ export class SubscriptionRunner {
       if (!last) break;
       const full = events.length === this.settings.maxBatchSize;
       if (full) page = pageAfter(last.position);
-      checkpoint = await this.apply(await this.source.revealAll(events), checkpoint, signal);
+      checkpoint = await this.apply(events, checkpoint, signal);
       if (!full) break;
     }
     return checkpoint;
@@ -216,22 +238,18 @@ export class SubscriptionRunner {
     const reading = new AbortController();
     const events = this.source.subscribeToAll({
       fromPosition: checkpoint + 1,
-      ...this.categoryFilter(),
+      ...categoryFilterOf(this.consumer),
       signal: AbortSignal.any([signal, reading.signal]),
     });
     const batches = readyBatches(events, this.settings.maxBatchSize);
     try {
       for (let next = await batches.next(); !next.done && !signal.aborted; next = await batches.next()) {
-        checkpoint = await this.apply(await this.source.revealAll(next.value), checkpoint, signal);
+        checkpoint = await this.apply(next.value, checkpoint, signal);
       }
     } finally {
       reading.abort();
       await batches.return(undefined);
     }
-  }
-
-  private categoryFilter(): { category?: string } {
-    return this.consumer.category === undefined ? {} : { category: this.consumer.category };
   }
 
   /** Handles a batch in one transaction; when that fails, each event alone, to find the one at fault. */
@@ -242,7 +260,9 @@ export class SubscriptionRunner {
   ): Promise<number> {
     const last = (events.at(-1) as RecordedEvent).position;
     try {
-      await this.store.advance(this.name, checkpoint, last, (tx) => this.handleIn(tx, events));
+      // Opening personal data can fail for one event (a sealed value damaged): it is sorted out below.
+      const revealed = await this.source.revealAll(events);
+      await this.store.advance(this.name, checkpoint, last, (tx) => this.handleIn(tx, revealed));
       return last;
     } catch (error) {
       if (error instanceof CheckpointMoved || this.errors.isDependencyDown(error)) throw error;
@@ -265,7 +285,10 @@ export class SubscriptionRunner {
     for (;;) {
       if (error === undefined) {
         try {
-          await this.store.advance(this.name, checkpoint, event.position, (tx) => this.handleIn(tx, [event]));
+          const revealed = await this.source.revealAll([event]);
+          await this.store.advance(this.name, checkpoint, event.position, (tx) =>
+            this.handleIn(tx, revealed),
+          );
           return event.position;
         } catch (failure) {
           if (failure instanceof CheckpointMoved || this.errors.isDependencyDown(failure)) throw failure;
@@ -291,7 +314,7 @@ export class SubscriptionRunner {
 
   /** Events of parked streams are parked behind them; the rest are decoded and handled. */
   private async handleIn(tx: RunnerTransaction, events: readonly RecordedEvent[]): Promise<void> {
-    const parked = await tx.parkedStreams([...new Set(events.map((event) => event.streamId))]);
+    const parked = await tx.parkedAmong([...new Set(events.map((event) => event.streamId))]);
     const behindParked = events.filter((event) => parked.has(event.streamId));
     if (behindParked.length > 0)
       await tx.park(behindParked.map((event) => parkedEntry(event, EARLIER_EVENT_PARKED, 0)));
@@ -309,7 +332,7 @@ export async function consumerLag(
   const waiting = await source.readAll({
     fromPosition: checkpoint + 1,
     maxCount: LAG_COUNT_LIMIT,
-    ...(consumer.category === undefined ? {} : { category: consumer.category }),
+    ...categoryFilterOf(consumer),
   });
   const oldest = waiting[0];
   return {
@@ -335,7 +358,7 @@ export async function retryParked(
   source: EventSource,
 ): Promise<RetryOutcome> {
   const outcome: RetryOutcome = { retried: 0, failed: [] };
-  for (const streamId of await store.parkedStreams(consumer.name)) {
+  for (const streamId of await store.streamsWithParkedEvents(consumer.name)) {
     try {
       outcome.retried += await store.unpark(consumer.name, streamId, async (parked, tx) => {
         const wanted = new Set(parked.map((entry) => entry.eventId));
@@ -351,6 +374,9 @@ export async function retryParked(
   }
   return outcome;
 }
+
+const categoryFilterOf = (consumer: Consumer): { category?: string } =>
+  consumer.category === undefined ? {} : { category: consumer.category };
 
 function parkedEntry(event: RecordedEvent, error: string, attempts: number): NewParkedEvent {
   return {

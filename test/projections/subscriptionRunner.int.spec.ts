@@ -3,9 +3,15 @@ import { expect } from 'chai';
 import { ValidationError } from '../../src/domain/shared/errors.js';
 import type { EventToAppend } from '../../src/eventstore/eventStore.js';
 import type { Consumer } from '../../src/projections/consumer.js';
-import { retryParked } from '../../src/projections/subscriptionRunner.js';
-import { DatabaseGone, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import type { RecordedEvent } from '../../src/eventstore/eventStore.js';
+import { retryParked, SubscriptionRunner } from '../../src/projections/subscriptionRunner.js';
+import {
+  DatabaseGone,
+  openRunnerProcess,
+  type RunnerProcess,
+  testErrorKinds,
+} from '../support/runnerFixture.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
 /** A restock; a quantity of 13 is what the test consumers below cannot handle. */
@@ -240,6 +246,52 @@ describe('The subscription runner', () => {
       await waitFor(checkpointReaches(clean, last), 10_000, () => 'the clean run did not catch up');
       expect(await effects(table)).to.deep.equal(await effects(clean));
       expect(await runner.health()).to.deep.equal({ status: 'up' });
+    });
+  });
+
+  describe('with an event whose personal data cannot be opened', () => {
+    it('parks it after its attempts, like any event its consumer fails on, and the other streams flow', async () => {
+      const table = await newTable();
+      const damaged = randomUUID();
+      const healthy = randomUUID();
+      const source = {
+        ...shop.source,
+        revealAll: async (events: readonly RecordedEvent[]) => {
+          if (events.some((event) => event.streamId.endsWith(damaged)))
+            throw new Error('unsupported state or unable to authenticate data');
+          return shop.source.revealAll(events);
+        },
+      };
+      const runner = new SubscriptionRunner(
+        recordingConsumer(table, 'first'),
+        shop.consumers,
+        source,
+        testErrorKinds,
+        silentLogger,
+        {
+          attempts: 2,
+          firstRetryDelayMs: 5,
+        },
+      );
+      try {
+        runner.start();
+        await appendRestocks([healthy, damaged], [40]);
+        const last = await appendRestocks([healthy], [41]);
+        await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+        const rows = (await effects(table)).filter(
+          (row) => row.stream_id.endsWith(healthy) || row.stream_id.endsWith(damaged),
+        );
+        expect(rows.map((row) => [row.stream_id.endsWith(healthy), row.quantity])).to.deep.equal([
+          [true, 40],
+          [true, 41],
+        ]);
+        const parked = await shop.consumers.parked(table);
+        expect(parked.map((entry) => [entry.streamId, entry.attempts])).to.deep.equal([
+          [`inventory-${damaged}`, 2],
+        ]);
+      } finally {
+        await runner.stop();
+      }
     });
   });
 

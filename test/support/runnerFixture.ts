@@ -4,6 +4,7 @@ import type { Consumer } from '../../src/projections/consumer.js';
 import {
   type ErrorKinds,
   type EventSource,
+  eventSourceOf,
   type RunnerSettings,
   SubscriptionRunner,
 } from '../../src/projections/subscriptionRunner.js';
@@ -47,12 +48,7 @@ export function openRunnerProcess(
     logger: silentLogger,
     standbyPollMs: 25,
   });
-  const source: EventSource = {
-    subscribeToAll: (options) => store.subscribeToAll(options),
-    readAll: (options) => store.readAll(options),
-    readStream: (streamId) => store.readStream(streamId),
-    revealAll: async (events) => [...events],
-  };
+  const source = eventSourceOf(store, async (events) => [...events]);
   const runners: SubscriptionRunner[] = [];
   return {
     store,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 /**
  * A part the shop cannot serve without: `check` rejects while it is unavailable, and may resolve
- * with a detail that an operator should see though the shop still serves (events parked, standby).
+ * with a detail that an operator should see though the shop still serves (events parked).
  */
 export interface ReadinessCheck {
   name: string;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateProduct, ProductChanges } from '../../domain/catalog/product.decide.js';
 import type { ExistingProduct } from '../../domain/catalog/product.js';
+import { inventoryView } from '../../domain/inventory/inventory.js';
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import type { Cents } from '../../domain/shared/money.js';
 import { inventories, products } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
 import { type CommandContext, handle, load } from '../commandHandler.js';
-import { availableQuantity } from '../inventory/inventory.js';
 import { categoryExists } from './category.js';
 
 export interface NewProduct {
@@ -80,6 +80,10 @@ export async function updateProduct(
     position: handled.position,
     availableQuantity: await availableQuantity(env, productId),
   };
+}
+
+async function availableQuantity(env: CommandEnvironment, productId: string): Promise<number> {
+  return inventoryView((await load(env.streams, inventories, productId)).state).available;
 }
 
 export async function existingProduct(

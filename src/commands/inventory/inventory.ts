@@ -37,7 +37,3 @@ export async function readStockLevel(env: CommandEnvironment, productId: string)
   const { state, revision, position } = await load(env.streams, inventories, productId);
   return { productId, revision, position, ...inventoryView(state) };
 }
-
-export async function availableQuantity(env: CommandEnvironment, productId: string): Promise<number> {
-  return inventoryView((await load(env.streams, inventories, productId)).state).available;
-}

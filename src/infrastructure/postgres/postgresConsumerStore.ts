@@ -11,6 +11,20 @@ import {
 } from '../../projections/consumerStore.js';
 import { delay } from '../../projections/delay.js';
 
+/** How often the holder of a consumer's lock checks that its connection still works. */
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * The lock connection's liveness: its queries time out on the client, and both ends send TCP
+ * keepalives after 10 s of silence, so a dead peer is found in about half a minute, not hours.
+ */
+const LOCK_CONNECTION_LIVENESS: pg.ClientConfig = {
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  query_timeout: 10_000,
+  options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
+};
+
 /** The advisory lock of a consumer: one bigint from its name, the same in every process. */
 const LOCK_KEY = `hashtextextended('shop-consumer:' || $1, 0)`;
 
@@ -49,19 +63,31 @@ export class PostgresConsumerStore implements ConsumerStore {
     this.standbyPollMs = options.standbyPollMs ?? 1000;
   }
 
-  async acquire(consumer: string, signal: AbortSignal): Promise<ConsumerLease | undefined> {
+  async acquire(
+    consumer: string,
+    signal: AbortSignal,
+    onStandby: () => void = () => undefined,
+  ): Promise<ConsumerLease | undefined> {
     await this.pool.query(
       'INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING',
       [consumer],
     );
     while (!signal.aborted) {
-      const client = new pg.Client({ ...this.options.lockConnection, keepAlive: true });
+      const client = new pg.Client({
+        ...this.options.lockConnection,
+        ...LOCK_CONNECTION_LIVENESS,
+      });
       const lost = new AbortController();
       client.on('error', (error) => {
         this.options.logger.warn({ consumer, err: error }, 'consumer lock connection failed');
         lost.abort();
       });
       client.on('end', () => lost.abort());
+      // A wait for the lock ends when the shop stops or this connection is lost, whichever first.
+      const waiting = new AbortController();
+      const endWait = (): void => waiting.abort();
+      signal.addEventListener('abort', endWait, { once: true });
+      lost.signal.addEventListener('abort', endWait, { once: true });
       try {
         await client.connect();
         while (!signal.aborted && !lost.signal.aborted) {
@@ -69,8 +95,9 @@ export class PostgresConsumerStore implements ConsumerStore {
             `SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked`,
             [consumer],
           );
-          if (rows[0]?.locked) return { lost: lost.signal, release: () => client.end() };
-          await delay(this.standbyPollMs, AbortSignal.any([signal, lost.signal]));
+          if (rows[0]?.locked) return this.lease(client, lost);
+          onStandby();
+          await delay(this.standbyPollMs, waiting.signal);
         }
       } catch (error) {
         this.options.logger.warn(
@@ -78,10 +105,34 @@ export class PostgresConsumerStore implements ConsumerStore {
           'could not ask for the consumer lock; asking again',
         );
         await delay(this.standbyPollMs, signal);
+      } finally {
+        signal.removeEventListener('abort', endWait);
       }
       await client.end().catch(() => undefined);
     }
     return undefined;
+  }
+
+  /**
+   * The lock held on `client`. A quiet connection can die unnoticed (a holder's host powered off,
+   * a network cut): a query every few seconds finds out, so the holder stops, and the server's
+   * keepalives end the dead session, which frees the lock for a standby.
+   */
+  private lease(client: pg.Client, lost: AbortController): ConsumerLease {
+    const heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch(() => {
+        lost.abort();
+        void client.end().catch(() => undefined);
+      });
+    }, HEARTBEAT_MS);
+    lost.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
+    return {
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(heartbeat);
+        await client.end();
+      },
+    };
   }
 
   async checkpoint(consumer: string): Promise<number> {
@@ -102,7 +153,7 @@ export class PostgresConsumerStore implements ConsumerStore {
       if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
       const result = await work({
         query: queryOn(client),
-        parkedStreams: async (streamIds) => {
+        parkedAmong: async (streamIds) => {
           // Nearly always nothing is parked: then no stream is, and asking costs nothing.
           if (!anyParked) return new Set();
           const { rows } = await client.query<{ stream_id: string }>(
@@ -167,7 +218,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     );
   }
 
-  async parkedStreams(consumer: string): Promise<string[]> {
+  async streamsWithParkedEvents(consumer: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ stream_id: string }>(
       'SELECT stream_id FROM parked_events WHERE consumer = $1 GROUP BY stream_id ORDER BY min(position)',
       [consumer],
@@ -201,7 +252,8 @@ export class PostgresConsumerStore implements ConsumerStore {
               (SELECT count(*)::text FROM parked_events WHERE consumer = $1) AS parked,
               (SELECT a.application_name || ' (pid ' || a.pid || coalesce(', ' || host(a.client_addr), '') || ')'
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.database = a.datid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND l.classid::bigint = (${LOCK_KEY} >> 32) & 4294967295
                   AND l.objid::bigint = ${LOCK_KEY} & 4294967295
                 LIMIT 1) AS holder`,
@@ -228,6 +280,11 @@ export class PostgresConsumerStore implements ConsumerStore {
   ): Promise<T> {
     if (moveTo !== undefined && !Number.isSafeInteger(moveTo)) throw new Error(`not a position: ${moveTo}`);
     const client = await this.pool.connect();
+    // The pool listens for a checked-out client's errors no longer: a session ended by the server
+    // while the handler works elsewhere would otherwise be an uncaught error.
+    let broken: Error | undefined;
+    const onError = (error: Error): void => void (broken = error);
+    client.on('error', onError);
     const name = client.escapeLiteral(consumer);
     try {
       // Two statements answer two results: the driver's types know only one.
@@ -249,10 +306,12 @@ export class PostgresConsumerStore implements ConsumerStore {
       );
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is closed, not handed back to the pool.
+      client.release(broken);
     }
   }
 }
