@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fold } from '../domain/shared/decider.js';
 import { CURRENT_SCHEMA_VERSION, type ShopEvent } from '../domain/shopEvents.js';
-import type { EventToAppend, JsonObject } from '../eventstore/eventStore.js';
+import type { EventMetadata, EventToAppend, JsonObject } from '../eventstore/eventStore.js';
 import { DuplicateEventId, WrongExpectedVersion } from '../eventstore/errors.js';
 import type { Aggregate } from './aggregates.js';
 import type { EventStreams } from './eventStreams.js';
@@ -64,6 +64,17 @@ export interface Handled<State, Event extends ShopEvent> {
   position: number | undefined;
   /** The events this command appended. */
   events: Event[];
+}
+
+/** The metadata every event a command appends carries, from the context it was given. */
+export function eventMetadata(context: CommandContext): EventMetadata {
+  return {
+    actor: context.actor,
+    correlationId: context.correlationId,
+    causationId: context.causationId,
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  };
 }
 
 const MAX_ATTEMPTS = 10;
@@ -139,13 +150,7 @@ async function decideAndAppend<Command, Event extends ShopEvent, State>(
       id: request.eventId?.(event, index) ?? randomUUID(),
       type: event.type,
       data: data[index] as JsonObject,
-      metadata: {
-        actor: context.actor,
-        correlationId: context.correlationId,
-        causationId: context.causationId,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        ...(context.requestId ? { requestId: context.requestId } : {}),
-      },
+      metadata: eventMetadata(context),
     }));
     try {
       const appended = await streams.store.append(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CartCheckedOut } from '../../domain/cart/cart.js';
+import type { CartCheckedOut, CartEvent } from '../../domain/cart/cart.js';
 import type { CheckOutCart } from '../../domain/cart/cart.decide.js';
 import type { OrderCommand, PlaceOrder } from '../../domain/order/order.decide.js';
 import type { ExistingOrder, OrderRequest } from '../../domain/order/order.js';
@@ -9,7 +9,7 @@ import { canonicalJson } from '../../eventstore/hashChain.js';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { carts, orders, payments } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, handle, load } from '../commandHandler.js';
+import { type CommandContext, eventMetadata, handle, load } from '../commandHandler.js';
 import { derivedUuid } from '../derivedIds.js';
 import type { StoredEvent } from '../storedEvents.js';
 
@@ -43,7 +43,8 @@ export const requestHashOf = (body: JsonValue): string =>
 /** Each event of a placement has one id, whichever path appends it and however often. */
 const placementEventId = (orderId: string) => (event: { type: string }) => derivedUuid(event.type, orderId);
 
-type StoredCheckout = StoredEvent<CartCheckedOut>;
+/** A checkout as the order placed from it needs it: the event, its id and its metadata. */
+type Checkout = Pick<StoredEvent<CartCheckedOut>, 'event' | 'id' | 'metadata'>;
 
 /**
  * Places an order from the customer's cart in two steps, each idempotent: the cart is checked out
@@ -74,8 +75,9 @@ async function checkOutCart(
   orderId: string,
   request: OrderRequest,
   context: CommandContext,
-): Promise<StoredCheckout> {
-  const earlier = await earlierCheckout(env, userId, orderId, request);
+): Promise<Checkout> {
+  const cart = await load(env.streams, carts, userId);
+  const earlier = checkoutIn(cart.events, orderId, request);
   if (earlier) return earlier;
   const command: CheckOutCart = {
     type: 'CheckOutCart',
@@ -89,37 +91,39 @@ async function checkOutCart(
     // The order's own rules are checked on what the checkout would record before the cart is
     // emptied, so that a request they refuse leaves the cart as it was, not a checkout that can
     // never become an order.
-    const { state: cart } = await load(env.streams, carts, userId);
-    for (const event of carts.decider.decide(command, cart)) {
+    for (const event of carts.decider.decide(command, cart.state)) {
       if (event.type === 'CartCheckedOut') {
         orders.decider.decide(placeOrderCommand(env, event.data), orders.decider.initialState);
       }
     }
-    await handle(env.streams, carts, {
+    const eventId = placementEventId(orderId);
+    const handled = await handle(env.streams, carts, {
       id: userId,
       command,
       context,
       retryOnConflict: true,
-      eventId: placementEventId(orderId),
+      eventId,
     });
+    const checkedOut = handled.events.find((event) => event.type === 'CartCheckedOut');
+    // What was just appended, as the store holds it: no need to read it back.
+    if (checkedOut) return { event: checkedOut, id: eventId(checkedOut), metadata: eventMetadata(context) };
   } catch (error) {
     // An identical request checked the cart out first, and left it empty.
     if (!(error instanceof ValidationError) || error.field !== 'cart') throw error;
   }
-  const checkout = await earlierCheckout(env, userId, orderId, request);
-  if (!checkout) throw new ValidationError('cart', 'is empty');
-  return checkout;
+  const concurrent = checkoutIn((await load(env.streams, carts, userId)).events, orderId, request);
+  if (!concurrent) throw new ValidationError('cart', 'is empty');
+  return concurrent;
 }
 
-async function earlierCheckout(
-  env: CommandEnvironment,
-  userId: string,
+/** The cart's checkout for this order, if it has one; one for another request is refused. */
+function checkoutIn(
+  events: readonly StoredEvent<CartEvent>[],
   orderId: string,
   request: OrderRequest,
-): Promise<StoredCheckout | undefined> {
-  const { events } = await load(env.streams, carts, userId);
+): StoredEvent<CartCheckedOut> | undefined {
   const checkout = events.find(
-    (stored): stored is StoredCheckout =>
+    (stored): stored is StoredEvent<CartCheckedOut> =>
       stored.event.type === 'CartCheckedOut' && stored.event.data.orderId === orderId,
   );
   if (checkout && checkout.event.data.request.requestHash !== request.requestHash) {
@@ -152,13 +156,10 @@ function placeOrderCommand(
  * order's events hold, metadata included, comes from the stored checkout, so the request that
  * checked the cart out and the completer that sees the checkout later append the very same event.
  */
-export async function completeCheckout(
-  env: CommandEnvironment,
-  checkout: StoredCheckout,
-): Promise<PlacedOrder> {
+export async function completeCheckout(env: CommandEnvironment, checkout: Checkout): Promise<PlacedOrder> {
   const { data } = checkout.event;
   const { requestId } = checkout.metadata;
-  await handle(env.streams, orders, {
+  const placed = await handle(env.streams, orders, {
     id: data.orderId,
     command: placeOrderCommand(env, data),
     context: {
@@ -170,6 +171,8 @@ export async function completeCheckout(
     retryOnConflict: true,
     eventId: placementEventId(data.orderId),
   });
+  // Appended now, OrderPlaced is the stream's only event; placed before, it is the first.
+  if (placed.events.length > 0) return { orderId: data.orderId, position: placed.position };
   const [first] = await env.streams.store.readStream(orders.streamId(data.orderId), { maxCount: 1 });
   return { orderId: data.orderId, position: first?.position };
 }
