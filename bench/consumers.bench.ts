@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStore, EventToAppend } from '../src/eventstore/eventStore.js';
+import type { EventToAppend } from '../src/eventstore/eventStore.js';
 import { isRefusal } from '../src/commands/refusals.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
 import { EventCodec } from '../src/infrastructure/personalData/eventCodec.js';
@@ -11,7 +11,7 @@ import {
   eventSourceOf,
   SubscriptionRunner,
 } from '../src/projections/subscriptionRunner.js';
-import { benchDatabase, median, printTable, quietLogger, rate } from './database.js';
+import { benchDatabase, median, printTable, quietLogger, rate, readAllRate } from './database.js';
 
 const EVENTS = 200_000;
 const EVENTS_PER_APPEND = 100;
@@ -30,20 +30,6 @@ function restocked(productId: string, index: number): EventToAppend {
       schemaVersion: 1,
     },
   };
-}
-
-async function readAllRate(store: EventStore): Promise<number> {
-  let from = 0;
-  let read = 0;
-  const started = process.hrtime.bigint();
-  for (;;) {
-    const batch = await store.readAll({ fromPosition: from, maxCount: READ_BATCH });
-    read += batch.length;
-    const last = batch.at(-1);
-    if (!last) break;
-    from = last.position + 1;
-  }
-  return read / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
 /** Events a second through a consumer that does nothing: what the runner itself costs a rebuild. */
@@ -103,10 +89,10 @@ export async function benchConsumers(): Promise<void> {
         'no_stream',
       );
     });
-    await readAllRate(store);
+    await readAllRate(store, READ_BATCH);
     const rounds = { readAll: [] as number[], runner: [] as number[] };
     for (let pass = 0; pass < ROUNDS; pass += 1) {
-      rounds.readAll.push(await readAllRate(store));
+      rounds.readAll.push(await readAllRate(store, READ_BATCH));
       rounds.runner.push(await runnerRate(consumers, source, EVENTS));
     }
     const [readAll, runner] = [median(rounds.readAll), median(rounds.runner)];

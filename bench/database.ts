@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import type { EventStore } from '../src/eventstore/eventStore.js';
 import { startEmbeddedPostgres } from '../src/infrastructure/postgres/embeddedPostgres.js';
 import { migrate } from '../src/infrastructure/postgres/migrate.js';
 
@@ -72,6 +73,21 @@ export async function rate(
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return total / seconds;
+}
+
+/** Events a second reading the whole store from position 0, `pageSize` a page. */
+export async function readAllRate(store: EventStore, pageSize: number): Promise<number> {
+  let from = 0;
+  let read = 0;
+  const started = process.hrtime.bigint();
+  for (;;) {
+    const batch = await store.readAll({ fromPosition: from, maxCount: pageSize });
+    read += batch.length;
+    const last = batch.at(-1);
+    if (!last) break;
+    from = last.position + 1;
+  }
+  return read / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
 export function median(values: number[]): number {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { EventStore, EventToAppend } from '../src/eventstore/eventStore.js';
 import { createPool, postgresConnectionConfig } from '../src/infrastructure/postgres/database.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
-import { benchDatabase, median, printTable, quietLogger, rate } from './database.js';
+import { benchDatabase, median, printTable, quietLogger, rate, readAllRate } from './database.js';
 
 const CONCURRENCIES = [1, 8, 16];
 const SINGLE_APPENDS = 4000;
@@ -55,20 +55,6 @@ async function rawInsertRate(pool: pg.Pool, concurrency: number): Promise<number
       values: [payload.id, `cart-${randomUUID()}`, payload.type, payload.data, payload.metadata],
     });
   });
-}
-
-async function readAllRate(store: EventStore): Promise<number> {
-  let from = 0;
-  let read = 0;
-  const started = process.hrtime.bigint();
-  for (;;) {
-    const batch = await store.readAll({ fromPosition: from, maxCount: READ_BATCH });
-    read += batch.length;
-    const last = batch.at(-1);
-    if (!last) break;
-    from = last.position + 1;
-  }
-  return read / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
 async function rawScanRate(pool: pg.Pool): Promise<number> {
@@ -177,7 +163,7 @@ export async function benchEventStore(): Promise<void> {
     const reads = { scan: [] as number[], readAll: [] as number[] };
     for (let pass = 0; pass < ROUNDS; pass += 1) {
       reads.scan.push(await rawScanRate(pool));
-      reads.readAll.push(await readAllRate(store));
+      reads.readAll.push(await readAllRate(store, READ_BATCH));
     }
     const [scan, readAll] = [median(reads.scan), median(reads.readAll)];
     figures.readAllEventsPerSecond = round(readAll);
