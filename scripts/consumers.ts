@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { commandLineArguments, parsedOrUsage, UsageError } from './commandLine.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
 import { openShopCore, type ShopCore } from '../src/infrastructure/container.js';
 import { createLogger } from '../src/infrastructure/logger.js';
@@ -12,17 +12,10 @@ list: each consumer of the event stream with its checkpoint, the events it has s
 retry-parked: handles a consumer's parked events again, in order, once their cause is fixed;
       exits 1 if some stream's events fail again (they stay parked).`;
 
-class UsageError extends Error {}
-
 type Request = { command: 'list' } | { command: 'retry-parked'; name: string };
 
 function parse(): Request {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseArgs({ options: {}, strict: true, allowPositionals: true }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { positionals } = commandLineArguments({ options: {}, strict: true, allowPositionals: true });
   const [command, ...rest] = positionals;
   if (command === 'list' && rest.length === 0) return { command };
   if (command === 'retry-parked' && rest.length === 1 && rest[0]) return { command, name: rest[0] };
@@ -75,14 +68,8 @@ async function retry(core: ShopCore, name: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  let request: Request;
-  try {
-    request = parse();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
+  const request = parsedOrUsage(parse, USAGE);
+  if (!request) return 2;
   const config = loadConfig();
   const core = await openShopCore(config, createLogger(config.LOG_LEVEL, 'stderr'));
   try {

@@ -1,5 +1,5 @@
+import { commandLineArguments, parsedOrUsage, UsageError } from './commandLine.js';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { exportedLine, STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
 import { parseInstant, parseWholeNumber } from '../src/api/http.js';
@@ -22,8 +22,6 @@ Writes the events from <position> on (inclusive) to stdout as NDJSON, one a line
 as GET /api/v1/events answers them; --until keeps those recorded up to that instant.`;
 const PAGE = 1000;
 
-class UsageError extends Error {}
-
 interface ExportRequest {
   from: number;
   category?: string;
@@ -31,16 +29,11 @@ interface ExportRequest {
 }
 
 function parse(): ExportRequest {
-  let values: { from?: string | undefined; category?: string | undefined; until?: string | undefined };
-  try {
-    ({ values } = parseArgs({
-      options: { from: { type: 'string' }, category: { type: 'string' }, until: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = commandLineArguments({
+    options: { from: { type: 'string' }, category: { type: 'string' }, until: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
   const from = values.from === undefined ? undefined : parseWholeNumber(values.from);
   if (from === undefined) throw new UsageError('--from is required: a position, a whole number');
   const { category, until } = values;
@@ -100,14 +93,8 @@ async function flushed(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let request: ExportRequest;
-  try {
-    request = parse();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
+  const request = parsedOrUsage(parse, USAGE);
+  if (!request) return 2;
   const config = loadConfig();
   if (config.EVENT_STORE !== 'postgres') {
     process.stderr.write(

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { commandLineArguments, parsedOrUsage, UsageError } from './commandLine.js';
 import { ROLES } from '../src/api/auth/authenticate.js';
 import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
 import { DevIssuer } from '../src/infrastructure/identity/devIssuer.js';
@@ -7,19 +7,12 @@ import { USER_ID, USER_ID_RULE } from '../src/domain/shared/userId.js';
 const USAGE = `usage: npm run -s token -- --sub <user id> [--roles ${ROLES.join(',')}]
 Prints a development token signed with the key in DATA_DIR, as POST /dev/token answers it.`;
 
-class UsageError extends Error {}
-
 function parse(): { sub: string; roles: string[] } {
-  let values: { sub?: string | undefined; roles?: string | undefined };
-  try {
-    ({ values } = parseArgs({
-      options: { sub: { type: 'string' }, roles: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = commandLineArguments({
+    options: { sub: { type: 'string' }, roles: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
   const sub = values.sub;
   if (sub === undefined || !USER_ID.test(sub)) throw new UsageError(`--sub is required: ${USER_ID_RULE}`);
   const roles = (values.roles ?? '')
@@ -34,14 +27,8 @@ function parse(): { sub: string; roles: string[] } {
 }
 
 async function main(): Promise<number> {
-  let claims: { sub: string; roles: string[] };
-  try {
-    claims = parse();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
+  const claims = parsedOrUsage(parse, USAGE);
+  if (!claims) return 2;
   const config = loadConfig();
   if (config.OIDC_ISSUER) {
     process.stderr.write(
