@@ -8,10 +8,11 @@ import {
   inventoryView,
 } from '../../../src/domain/inventory/inventory.js';
 import { fold } from '../../../src/domain/shared/decider.js';
-import { RuleViolation, ValidationError } from '../../../src/domain/shared/errors.js';
+import { ValidationError } from '../../../src/domain/shared/errors.js';
 import { given } from '../../support/given.js';
 
 const at = '2025-03-01T10:00:00.000Z';
+const later = '2025-03-04T09:30:00.000Z';
 
 /** Commands and events for one product, so each test gets its own stream. */
 function stockOf(productId = randomUUID()) {
@@ -37,6 +38,12 @@ function stockOf(productId = randomUUID()) {
       orderId,
       now: at,
     }),
+    returnStock: (orderId: string, now = later): InventoryCommand => ({
+      type: 'ReturnStock',
+      productId,
+      orderId,
+      now,
+    }),
     restocked: (quantity: number): InventoryEvent => ({
       type: 'StockRestocked',
       data: { productId, quantity, at },
@@ -52,6 +59,14 @@ function stockOf(productId = randomUUID()) {
     committed: (orderId: string, quantity: number): InventoryEvent => ({
       type: 'ReservationCommitted',
       data: { productId, orderId, quantity, at },
+    }),
+    rejected: (orderId: string, quantity: number, available: number): InventoryEvent => ({
+      type: 'ReservationRejected',
+      data: { productId, orderId, quantity, available, at },
+    }),
+    returned: (orderId: string, quantity: number, when = later): InventoryEvent => ({
+      type: 'StockReturned',
+      data: { productId, orderId, quantity, at: when },
     }),
   };
 }
@@ -89,16 +104,19 @@ describe('Inventory', () => {
       });
     }
 
-    it('refuses a reservation for lack of stock', () => {
+    it('rejects a reservation, with nothing available', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
       given(inventoryDecider)
-        .when(stockOf().reserve(randomUUID(), 1))
-        .thenThrows(RuleViolation, /insufficient stock/);
+        .when(stock.reserve(orderId, 1))
+        .then([stock.rejected(orderId, 1, 0)]);
     });
 
-    it('has nothing to release or commit', () => {
+    it('has nothing to release, commit or return', () => {
       const stock = stockOf();
       given(inventoryDecider).when(stock.release(randomUUID())).then([]);
       given(inventoryDecider).when(stock.commit(randomUUID())).then([]);
+      given(inventoryDecider).when(stock.returnStock(randomUUID())).then([]);
     });
   });
 
@@ -119,26 +137,56 @@ describe('Inventory', () => {
         .then([stock.reserved(orderId, 5)]);
     });
 
-    it('refuses to reserve more than is available, saying how much is', () => {
+    it('rejects a reservation of more than is available, saying how much is', () => {
       const stock = stockOf();
+      const orderId = randomUUID();
       given(inventoryDecider, [stock.restocked(5)])
-        .when(stock.reserve(randomUUID(), 6))
-        .thenThrows(RuleViolation, /^insufficient stock .*6 requested, 5 available$/);
+        .when(stock.reserve(orderId, 6))
+        .then([stock.rejected(orderId, 6, 5)]);
     });
 
     it("counts other orders' reservations as unavailable", () => {
       const stock = stockOf();
+      const orderId = randomUUID();
       given(inventoryDecider, [stock.restocked(5), stock.reserved(randomUUID(), 4)])
-        .when(stock.reserve(randomUUID(), 2))
-        .thenThrows(RuleViolation, /insufficient stock .*2 requested, 1 available/);
+        .when(stock.reserve(orderId, 2))
+        .then([stock.rejected(orderId, 2, 1)]);
     });
 
     it('no longer counts stock that was committed', () => {
       const stock = stockOf();
       const first = randomUUID();
+      const orderId = randomUUID();
       given(inventoryDecider, [stock.restocked(5), stock.reserved(first, 5), stock.committed(first, 5)])
-        .when(stock.reserve(randomUUID(), 1))
-        .thenThrows(RuleViolation, /insufficient stock/);
+        .when(stock.reserve(orderId, 1))
+        .then([stock.rejected(orderId, 1, 0)]);
+    });
+
+    it('counts stock that was returned as available again', () => {
+      const stock = stockOf();
+      const first = randomUUID();
+      const orderId = randomUUID();
+      given(inventoryDecider, [
+        stock.restocked(5),
+        stock.reserved(first, 5),
+        stock.committed(first, 5),
+        stock.returned(first, 5),
+      ])
+        .when(stock.reserve(orderId, 5))
+        .then([stock.reserved(orderId, 5)]);
+    });
+
+    it('holds nothing for an order whose reservation was rejected', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      const events = [stock.restocked(5), stock.rejected(orderId, 6, 5)];
+      given(inventoryDecider, events).when(stock.release(orderId)).then([]);
+      given(inventoryDecider, events).when(stock.commit(orderId)).then([]);
+      given(inventoryDecider, events).when(stock.returnStock(orderId)).then([]);
+      const other = randomUUID();
+      given(inventoryDecider, events)
+        .when(stock.reserve(other, 5))
+        .then([stock.reserved(other, 5)]);
     });
 
     for (const quantity of [0, -2, 1.5, Number.NaN]) {
@@ -208,6 +256,76 @@ describe('Inventory', () => {
     });
   });
 
+  describe('when an order committed stock', () => {
+    it('returns what the order committed, when told to', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [
+        stock.restocked(5),
+        stock.reserved(orderId, 3),
+        stock.reserved(randomUUID(), 1),
+        stock.committed(orderId, 3),
+      ])
+        .when(stock.returnStock(orderId, later))
+        .then([stock.returned(orderId, 3, later)]);
+    });
+
+    it('returns nothing a second time', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [
+        stock.restocked(5),
+        stock.reserved(orderId, 3),
+        stock.committed(orderId, 3),
+        stock.returned(orderId, 3),
+      ])
+        .when(stock.returnStock(orderId))
+        .then([]);
+    });
+
+    it('returns nothing for an order that only reserved', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [stock.restocked(5), stock.reserved(orderId, 3)])
+        .when(stock.returnStock(orderId))
+        .then([]);
+    });
+
+    it('returns nothing for an order whose reservation was released', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [stock.restocked(5), stock.reserved(orderId, 3), stock.released(orderId, 3)])
+        .when(stock.returnStock(orderId))
+        .then([]);
+    });
+
+    it('returns nothing for another order', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [stock.restocked(5), stock.reserved(orderId, 3), stock.committed(orderId, 3)])
+        .when(stock.returnStock(randomUUID()))
+        .then([]);
+    });
+
+    it("returns each order's own quantity", () => {
+      const stock = stockOf();
+      const first = randomUUID();
+      const second = randomUUID();
+      const events = [
+        stock.restocked(10),
+        stock.reserved(first, 3),
+        stock.reserved(second, 4),
+        stock.committed(first, 3),
+        stock.committed(second, 4),
+        stock.returned(first, 3),
+      ];
+      given(inventoryDecider, events).when(stock.returnStock(first)).then([]);
+      given(inventoryDecider, events)
+        .when(stock.returnStock(second))
+        .then([stock.returned(second, 4)]);
+    });
+  });
+
   describe('when viewed', () => {
     it('adds restocks to what is on hand and available', () => {
       const stock = stockOf();
@@ -259,6 +377,63 @@ describe('Inventory', () => {
         productId: stock.productId,
         onHand: 10,
         reserved: new Map([[orderId, 3]]),
+        committed: new Map(),
+      });
+    });
+
+    it('puts returned stock back on hand and available', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      const committed = [
+        stock.restocked(10),
+        stock.reserved(orderId, 3),
+        stock.reserved(randomUUID(), 4),
+        stock.committed(orderId, 3),
+      ];
+      expect(viewAfter(committed)).to.deep.equal({ onHand: 7, reserved: 4, available: 3 });
+      expect(viewAfter([...committed, stock.returned(orderId, 3)])).to.deep.equal({
+        onHand: 10,
+        reserved: 4,
+        available: 6,
+      });
+    });
+
+    it('changes nothing for a rejected reservation', () => {
+      const stock = stockOf();
+      expect(viewAfter([stock.restocked(2), stock.rejected(randomUUID(), 3, 2)])).to.deep.equal({
+        onHand: 2,
+        reserved: 0,
+        available: 2,
+      });
+    });
+
+    it('keeps what each order committed in the state, until it is returned', () => {
+      const stock = stockOf();
+      const first = randomUUID();
+      const second = randomUUID();
+      const committed = [
+        stock.restocked(10),
+        stock.reserved(first, 3),
+        stock.reserved(second, 4),
+        stock.committed(first, 3),
+        stock.committed(second, 4),
+      ];
+      expect(fold(inventoryDecider, committed)).to.deep.equal({
+        status: 'Tracked',
+        productId: stock.productId,
+        onHand: 3,
+        reserved: new Map(),
+        committed: new Map([
+          [first, 3],
+          [second, 4],
+        ]),
+      });
+      expect(fold(inventoryDecider, [...committed, stock.returned(first, 3)])).to.deep.equal({
+        status: 'Tracked',
+        productId: stock.productId,
+        onHand: 6,
+        reserved: new Map(),
+        committed: new Map([[second, 4]]),
       });
     });
   });

@@ -51,12 +51,20 @@ function paymentOf(orderId = randomUUID()) {
       reason,
       now: at,
     }),
+    failAttempt: (attempt: number, reason = 'provider_timeout', now = at): PaymentCommand => ({
+      type: 'RecordFailedAttempt',
+      orderId,
+      attempt,
+      reason,
+      now,
+    }),
     refund: (amount: number, now = later): PaymentCommand => ({
       type: 'RefundPayment',
       orderId,
       amountCents: amount,
       now,
     }),
+    refundInFull: (now = later): PaymentCommand => ({ type: 'RefundInFull', orderId, now }),
     requested: (amount = amountCents): PaymentEvent => ({
       type: 'PaymentRequested',
       data: { orderId, userId, amountCents: amount, token: 'tok_visa', at: requestedAt },
@@ -72,6 +80,10 @@ function paymentOf(orderId = randomUUID()) {
     failed: (reason = 'provider_unavailable'): PaymentEvent => ({
       type: 'PaymentFailed',
       data: { orderId, reason, at },
+    }),
+    attemptFailed: (attempt: number, reason = 'provider_timeout', when = at): PaymentEvent => ({
+      type: 'PaymentAttemptFailed',
+      data: { orderId, attempt, reason, at: when },
     }),
     refunded: (amount: number, refundedCents: number, when = later): PaymentEvent => ({
       type: 'PaymentRefunded',
@@ -103,10 +115,17 @@ describe('Payment', () => {
         .thenThrows(ValidationError, /^token: must not be blank$/);
     });
 
-    it('cannot be captured, declined, failed or refunded, as it is not found', () => {
+    it('cannot be captured, declined, failed, retried or refunded, as it is not found', () => {
       const payment = paymentOf();
       const notFound = new RegExp(`^payment ${payment.orderId} not found$`);
-      for (const command of [payment.capture(), payment.decline(), payment.fail(), payment.refund(100)]) {
+      for (const command of [
+        payment.capture(),
+        payment.decline(),
+        payment.fail(),
+        payment.failAttempt(1),
+        payment.refund(100),
+        payment.refundInFull(),
+      ]) {
         given(paymentDecider).when(command).thenThrows(NotFound, notFound);
       }
     });
@@ -169,6 +188,84 @@ describe('Payment', () => {
       given(paymentDecider, [payment.requested()])
         .when(payment.refund(100))
         .thenThrows(RuleViolation, /^cannot refund a requested payment, only a captured one$/);
+      given(paymentDecider, [payment.requested()])
+        .when(payment.refundInFull())
+        .thenThrows(RuleViolation, /^cannot refund a requested payment, only a captured one$/);
+    });
+  });
+
+  describe('when the provider errs on an attempt', () => {
+    it('records the first failed attempt, with the reason and the time', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested()])
+        .when(payment.failAttempt(1, 'gateway_timeout', later))
+        .then([payment.attemptFailed(1, 'gateway_timeout', later)]);
+    });
+
+    it('records the next attempt after one that failed', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.attemptFailed(1)])
+        .when(payment.failAttempt(2))
+        .then([payment.attemptFailed(2)]);
+    });
+
+    it('records nothing when the same attempt is told again', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.attemptFailed(1)])
+        .when(payment.failAttempt(1))
+        .then([]);
+      given(paymentDecider, [payment.requested(), payment.attemptFailed(1), payment.attemptFailed(2)])
+        .when(payment.failAttempt(2, 'another_reason'))
+        .then([]);
+    });
+
+    it('records nothing for an attempt earlier than the last one recorded', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.attemptFailed(1), payment.attemptFailed(2)])
+        .when(payment.failAttempt(1))
+        .then([]);
+    });
+
+    for (const attempt of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      it(`refuses attempt ${attempt}`, () => {
+        const payment = paymentOf();
+        given(paymentDecider, [payment.requested()])
+          .when(payment.failAttempt(attempt))
+          .thenThrows(ValidationError, /^attempt: must be a whole number of at least 1$/);
+      });
+    }
+
+    it('refuses a failed attempt without a reason', () => {
+      const payment = paymentOf();
+      for (const reason of ['', '  ']) {
+        given(paymentDecider, [payment.requested()])
+          .when(payment.failAttempt(1, reason))
+          .thenThrows(ValidationError, /^reason: must not be blank$/);
+      }
+    });
+
+    it('is still captured, declined or failed after attempts failed', () => {
+      const payment = paymentOf();
+      const events = [payment.requested(), payment.attemptFailed(1), payment.attemptFailed(2)];
+      given(paymentDecider, events).when(payment.capture()).then([payment.captured()]);
+      given(paymentDecider, events).when(payment.decline()).then([payment.declined()]);
+      given(paymentDecider, events).when(payment.fail()).then([payment.failed()]);
+    });
+
+    it('records no failed attempt once the provider answered', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.captured()])
+        .when(payment.failAttempt(1))
+        .thenThrows(RuleViolation, /^cannot record a failed attempt of a captured payment$/);
+      given(paymentDecider, [payment.requested(), payment.captured(), payment.refunded(3448, 3448)])
+        .when(payment.failAttempt(1))
+        .thenThrows(RuleViolation, /^cannot record a failed attempt of a refunded payment$/);
+      given(paymentDecider, [payment.requested(), payment.declined()])
+        .when(payment.failAttempt(1))
+        .thenThrows(RuleViolation, /^cannot record a failed attempt of a declined payment$/);
+      given(paymentDecider, [payment.requested(), payment.attemptFailed(1), payment.failed()])
+        .when(payment.failAttempt(2))
+        .thenThrows(RuleViolation, new RegExp(`^payment for order ${payment.orderId} is already failed$`));
     });
   });
 
@@ -201,6 +298,20 @@ describe('Payment', () => {
       given(paymentDecider, [payment.requested(), payment.captured()])
         .when(payment.refund(3448))
         .then([payment.refunded(3448, 3448)]);
+    });
+
+    it('is refunded in full, when told to refund what is left', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.captured()])
+        .when(payment.refundInFull(later))
+        .then([payment.refunded(3448, 3448, later)]);
+    });
+
+    it('is refunded for what is left after a refund in part', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.captured(), payment.refunded(1000, 1000)])
+        .when(payment.refundInFull())
+        .then([payment.refunded(2448, 3448)]);
     });
 
     it('is refunded in part, then for the rest', () => {
@@ -238,6 +349,21 @@ describe('Payment', () => {
   });
 
   describe('when refunded in full', () => {
+    it('records nothing when told to refund in full again', () => {
+      const payment = paymentOf();
+      given(paymentDecider, [payment.requested(), payment.captured(), payment.refunded(3448, 3448)])
+        .when(payment.refundInFull())
+        .then([]);
+      given(paymentDecider, [
+        payment.requested(),
+        payment.captured(),
+        payment.refunded(1000, 1000),
+        payment.refunded(2448, 3448),
+      ])
+        .when(payment.refundInFull())
+        .then([]);
+    });
+
     it('refuses any further refund', () => {
       const payment = paymentOf();
       given(paymentDecider, [payment.requested(), payment.captured(), payment.refunded(3448, 3448)])
@@ -291,6 +417,9 @@ describe('Payment', () => {
       given(paymentDecider, [payment.requested(), payment.declined()])
         .when(payment.refund(100))
         .thenThrows(RuleViolation, /^cannot refund a declined payment, only a captured one$/);
+      given(paymentDecider, [payment.requested(), payment.declined()])
+        .when(payment.refundInFull())
+        .thenThrows(RuleViolation, /^cannot refund a declined payment, only a captured one$/);
     });
 
     it('records nothing when requested again for the same amount', () => {
@@ -323,6 +452,9 @@ describe('Payment', () => {
       given(paymentDecider, [payment.requested(), payment.failed()])
         .when(payment.refund(100))
         .thenThrows(RuleViolation, /^cannot refund a failed payment, only a captured one$/);
+      given(paymentDecider, [payment.requested(), payment.failed()])
+        .when(payment.refundInFull())
+        .thenThrows(RuleViolation, /^cannot refund a failed payment, only a captured one$/);
     });
   });
 
@@ -336,6 +468,17 @@ describe('Payment', () => {
     it('is pending once requested', () => {
       const payment = paymentOf();
       expect(viewAfter([payment.requested()])).to.deep.equal({
+        status: 'PENDING',
+        amountCents: 3448,
+        refundedCents: 0,
+      });
+    });
+
+    it('is still pending after attempts failed', () => {
+      const payment = paymentOf();
+      expect(
+        viewAfter([payment.requested(), payment.attemptFailed(1), payment.attemptFailed(2)]),
+      ).to.deep.equal({
         status: 'PENDING',
         amountCents: 3448,
         refundedCents: 0,
@@ -387,6 +530,42 @@ describe('Payment', () => {
       });
     });
 
+    it('keeps the number of failed attempts of a requested payment in the state', () => {
+      const payment = paymentOf();
+      expect(fold(paymentDecider, [payment.requested()])).to.deep.equal({
+        status: 'Requested',
+        orderId: payment.orderId,
+        userId: payment.userId,
+        amountCents: 3448,
+        token: 'tok_visa',
+        requestedAt,
+        updatedAt: requestedAt,
+        failedAttempts: 0,
+      });
+      expect(
+        fold(paymentDecider, [
+          payment.requested(),
+          payment.attemptFailed(1, 'provider_timeout', at),
+          payment.attemptFailed(2, 'provider_timeout', later),
+        ]),
+      ).to.include({ status: 'Requested', failedAttempts: 2, updatedAt: later });
+    });
+
+    it('never counts fewer failed attempts for an earlier attempt folded late', () => {
+      const payment = paymentOf();
+      expect(
+        fold(paymentDecider, [payment.requested(), payment.attemptFailed(3), payment.attemptFailed(1)]),
+      ).to.include({ status: 'Requested', failedAttempts: 3 });
+    });
+
+    it('ignores a failed attempt once the provider answered', () => {
+      const payment = paymentOf();
+      const captured = fold(paymentDecider, [payment.requested(), payment.captured()]);
+      expect(
+        fold(paymentDecider, [payment.requested(), payment.captured(), payment.attemptFailed(1, 'x', later)]),
+      ).to.deep.equal(captured);
+    });
+
     it('keeps the reason it was declined', () => {
       const payment = paymentOf();
       expect(fold(paymentDecider, [payment.requested(), payment.declined('insufficient_funds')])).to.include({
@@ -403,6 +582,7 @@ describe('Payment', () => {
           payment.captured(),
           payment.declined(),
           payment.failed(),
+          payment.attemptFailed(1),
           payment.refunded(1, 1),
         ]),
       ).to.deep.equal({ status: 'Absent' });
