@@ -24,6 +24,8 @@ const CATEGORY_OF: { readonly [Type in ShopEventType]: string } = {
   StockReserved: 'inventory',
   ReservationReleased: 'inventory',
   ReservationCommitted: 'inventory',
+  ReservationRejected: 'inventory',
+  StockReturned: 'inventory',
   CartItemAdded: 'cart',
   CartItemQuantityChanged: 'cart',
   CartItemRemoved: 'cart',
@@ -39,6 +41,7 @@ const CATEGORY_OF: { readonly [Type in ShopEventType]: string } = {
   PaymentCaptured: 'payment',
   PaymentDeclined: 'payment',
   PaymentFailed: 'payment',
+  PaymentAttemptFailed: 'payment',
   PaymentRefunded: 'payment',
 };
 

@@ -14,12 +14,18 @@ import { eventExportRoutes } from '../api/events/events.routes.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { openApiRoutes } from '../api/openapi/openapi.routes.js';
 import { type Config, developmentIssuerExposure } from './config.js';
-import { createPool, isPostgresUnavailable, postgresConnectionConfig } from './postgres/database.js';
+import {
+  createPool,
+  isPostgresUnavailable,
+  postgresConnectionConfig,
+  sqlQueryOn,
+} from './postgres/database.js';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './postgres/embeddedPostgres.js';
 import { migrate } from './postgres/migrate.js';
 import { PostgresEventStore } from './eventstore/postgresEventStore.js';
 import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/eventStoreDbEventStore.js';
-import { createMetrics } from './metrics.js';
+import { Registry } from 'prom-client';
+import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
@@ -32,6 +38,12 @@ import { catalogRoutes } from '../api/catalog/catalog.routes.js';
 import { cartRoutes } from '../api/cart/cart.routes.js';
 import { orderRoutes } from '../api/orders/orders.routes.js';
 import { checkoutCompleter } from '../commands/order/checkoutCompleter.js';
+import { checkoutSaga } from '../commands/checkout/checkoutSaga.js';
+import { DeadlineWorker } from '../commands/checkout/deadlineWorker.js';
+import { deadlineCounts } from '../commands/checkout/checkoutTables.js';
+import type { PaymentProvider } from '../commands/payment/paymentProvider.js';
+import { PaymentSimulator } from './payments/paymentSimulator.js';
+import { postgresNotifications } from './postgres/postgresNotifications.js';
 import type { Consumer } from '../projections/consumer.js';
 import { type EventSource, eventSourceOf, SubscriptionRunner } from '../projections/subscriptionRunner.js';
 import type { ConsumerStore } from '../projections/consumerStore.js';
@@ -59,6 +71,7 @@ const TOKENS = {
   EventStreams: Symbol('EventStreams'),
   CommandEnvironment: Symbol('CommandEnvironment'),
   ConsumerStore: Symbol('ConsumerStore'),
+  PaymentProvider: Symbol('PaymentProvider'),
   Clock: Symbol('Clock'),
 } as const;
 
@@ -125,8 +138,14 @@ function createContainer(config: Config, logger: Logger, usage: 'server' | 'tool
       logger,
     });
   });
+  container
+    .bind<PaymentProvider>(TOKENS.PaymentProvider)
+    .toDynamicValue(async (context) => new PaymentSimulator(await context.getAsync<pg.Pool>(TOKENS.Pool)));
   return container;
 }
+
+/** API.md: the checkout retries a charge the provider erred on three times. */
+const PAYMENT_RETRIES = 3;
 
 /** The shop's core without HTTP: what the command line works with, and what the server serves. */
 export interface ShopCore {
@@ -137,6 +156,10 @@ export interface ShopCore {
   /** Every consumer of the event stream, in the order they start. */
   consumers: readonly Consumer[];
   runnerFor(consumer: Consumer): SubscriptionRunner;
+  /** Fires the checkout's deadlines; one instance of the shop at a time does. */
+  deadlineWorker: DeadlineWorker;
+  /** Where the parts of the core register their metrics. */
+  registry: Registry;
 }
 
 async function shopCore(container: Container, logger: Logger): Promise<ShopCore> {
@@ -145,12 +168,27 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
   const env = await container.getAsync<CommandEnvironment>(TOKENS.CommandEnvironment);
   const consumerStore = await container.getAsync<PostgresConsumerStore>(TOKENS.ConsumerStore);
   const eventSource = eventSourceOf(eventStore, (events) => codec.revealAll(events));
+  const config = container.get<Config>(TOKENS.Config);
+  const { connectionString } = await container.getAsync<Database>(TOKENS.Database);
+  const pool = await container.getAsync<pg.Pool>(TOKENS.Pool);
+  const registry = new Registry();
+  const metrics = checkoutMetrics(registry);
+  const settings = { paymentRetryDelayMs: config.PAYMENT_RETRY_DELAY_MS, paymentRetries: PAYMENT_RETRIES };
   return {
     eventStore,
     consumerStore,
     eventSource,
+    registry,
     // A new consumer of the event stream is one more line here.
-    consumers: [checkoutCompleter(env)],
+    consumers: [checkoutCompleter(env), checkoutSaga(env, { settings, metrics: metrics.checkout })],
+    deadlineWorker: new DeadlineWorker(
+      { env, provider: await container.getAsync<PaymentProvider>(TOKENS.PaymentProvider) },
+      sqlQueryOn(pool),
+      consumerStore,
+      postgresNotifications(postgresConnectionConfig(connectionString, 'shop-deadlines'), logger),
+      logger,
+      metrics.deadlines,
+    ),
     runnerFor: (consumer) =>
       new SubscriptionRunner(
         consumer,
@@ -203,7 +241,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const env = await container.getAsync<CommandEnvironment>(TOKENS.CommandEnvironment);
   const core = await shopCore(container, logger);
   const runners = core.consumers.map((consumer) => core.runnerFor(consumer));
-  const workers: BackgroundWorker[] = runners;
+  const workers: BackgroundWorker[] = [...runners, core.deadlineWorker];
   const { authenticated, requireRole } = authentication(identity);
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
@@ -219,7 +257,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       authenticate: authenticated,
       ...(sharedLimits ? { store: sharedLimits } : {}),
     },
-    metrics: createMetrics(eventStore, runners),
+    metrics: createMetrics(core.registry, eventStore, runners, () => deadlineCounts(sqlQueryOn(pool))),
     readinessChecks: [
       { name: 'eventStore', check: async () => void (await eventStore.headPosition()) },
       { name: 'readModels', check: async () => void (await pool.query('SELECT 1')) },

@@ -1,4 +1,7 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CheckoutMetrics } from '../commands/checkout/checkoutSaga.js';
+import type { DeadlineMetrics } from '../commands/checkout/deadlineWorker.js';
+import type { DeadlineCounts } from '../commands/checkout/checkoutTables.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import type { MetricsEndpoint } from '../api/app.js';
 import { type ConsumerLag, LAG_COUNT_LIMIT } from '../projections/subscriptionRunner.js';
@@ -10,12 +13,61 @@ export interface MeasuredConsumer {
   parkedCount(): Promise<number>;
 }
 
+/** What the checkout counts as it goes, registered with the shop's other metrics. */
+export function checkoutMetrics(registry: Registry): {
+  checkout: CheckoutMetrics;
+  deadlines: DeadlineMetrics;
+} {
+  const outcomes = new Counter({
+    name: 'checkouts_total',
+    help: 'Checkouts that reached an outcome, by outcome and cancellation reason',
+    labelNames: ['outcome', 'reason'],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'checkout_duration_seconds',
+    help: 'Time from placing an order to its outcome (confirmed or cancelled)',
+    labelNames: ['outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+    registers: [registry],
+  });
+  const lateness = new Histogram({
+    name: 'checkout_deadline_lateness_seconds',
+    help: 'How long after it was due a checkout deadline was fired',
+    labelNames: ['kind'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300],
+    registers: [registry],
+  });
+  return {
+    checkout: {
+      outcome: (outcome, reason, seconds) => {
+        outcomes.inc({ outcome, reason: reason ?? '' });
+        durations.observe({ outcome }, seconds);
+      },
+    },
+    deadlines: { fired: (kind, lateSeconds) => lateness.observe({ kind }, lateSeconds) },
+  };
+}
+
 export function createMetrics(
+  registry: Registry,
   eventStore: EventStore,
   consumers: readonly MeasuredConsumer[],
+  deadlineCounts: () => Promise<DeadlineCounts>,
 ): MetricsEndpoint {
-  const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'checkout_deadlines',
+    help: 'Checkout deadlines recorded and not fired yet, pending or parked after failing',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = await deadlineCounts().catch(() => undefined);
+      if (!counts) return;
+      this.set({ state: 'pending' }, counts.pending);
+      this.set({ state: 'parked' }, counts.parked);
+    },
+  });
   new Gauge({
     name: 'eventstore_delivery_stall_seconds',
     help: 'How long committed events have waited behind a transaction still open (0 when none wait)',

@@ -1,6 +1,6 @@
 import { assertNever } from '../shared/assertNever.js';
 import type { Decider, DomainEvent } from '../shared/decider.js';
-import { RuleViolation, ValidationError } from '../shared/errors.js';
+import { ValidationError } from '../shared/errors.js';
 
 export const RESTOCK_MAX_QUANTITY = 1_000_000;
 
@@ -35,12 +35,37 @@ export interface ReservationCommittedData {
   at: string;
 }
 
+/** Not enough was available: the order's checkout cannot go on with this product. */
+export interface ReservationRejectedData {
+  productId: string;
+  orderId: string;
+  quantity: number;
+  available: number;
+  at: string;
+}
+
+/** What an order took from stock came back, the order cancelled after it was confirmed. */
+export interface StockReturnedData {
+  productId: string;
+  orderId: string;
+  quantity: number;
+  at: string;
+}
+
 export type StockRestocked = DomainEvent<'StockRestocked', StockRestockedData>;
 export type StockReserved = DomainEvent<'StockReserved', StockReservedData>;
 export type ReservationReleased = DomainEvent<'ReservationReleased', ReservationReleasedData>;
 export type ReservationCommitted = DomainEvent<'ReservationCommitted', ReservationCommittedData>;
+export type ReservationRejected = DomainEvent<'ReservationRejected', ReservationRejectedData>;
+export type StockReturned = DomainEvent<'StockReturned', StockReturnedData>;
 
-export type InventoryEvent = StockRestocked | StockReserved | ReservationReleased | ReservationCommitted;
+export type InventoryEvent =
+  | StockRestocked
+  | StockReserved
+  | ReservationReleased
+  | ReservationCommitted
+  | ReservationRejected
+  | StockReturned;
 
 // Commands
 
@@ -73,7 +98,14 @@ export interface CommitReservation {
   now: string;
 }
 
-export type InventoryCommand = Restock | ReserveStock | ReleaseReservation | CommitReservation;
+export interface ReturnStock {
+  type: 'ReturnStock';
+  productId: string;
+  orderId: string;
+  now: string;
+}
+
+export type InventoryCommand = Restock | ReserveStock | ReleaseReservation | CommitReservation | ReturnStock;
 
 // State
 
@@ -83,6 +115,8 @@ export interface TrackedInventory {
   onHand: number;
   /** Quantity held for each order id. */
   reserved: ReadonlyMap<string, number>;
+  /** Quantity each order took from stock, until it is returned. */
+  committed: ReadonlyMap<string, number>;
 }
 
 /** Untracked: no stock was ever recorded for the product, so nothing is on hand or reserved. */
@@ -104,10 +138,12 @@ export function inventoryView(state: Inventory): InventoryView {
 }
 
 const tracked = (state: Inventory, productId: string): TrackedInventory =>
-  state.status === 'Tracked' ? state : { status: 'Tracked', productId, onHand: 0, reserved: new Map() };
+  state.status === 'Tracked'
+    ? state
+    : { status: 'Tracked', productId, onHand: 0, reserved: new Map(), committed: new Map() };
 
-function withoutOrder(reserved: ReadonlyMap<string, number>, orderId: string): ReadonlyMap<string, number> {
-  const remaining = new Map(reserved);
+function withoutOrder(quantities: ReadonlyMap<string, number>, orderId: string): ReadonlyMap<string, number> {
+  const remaining = new Map(quantities);
   remaining.delete(orderId);
   return remaining;
 }
@@ -129,6 +165,15 @@ export const evolve = (state: Inventory, event: InventoryEvent): Inventory => {
         ...current,
         onHand: current.onHand - event.data.quantity,
         reserved: withoutOrder(current.reserved, event.data.orderId),
+        committed: new Map(current.committed).set(event.data.orderId, event.data.quantity),
+      };
+    case 'ReservationRejected':
+      return current;
+    case 'StockReturned':
+      return {
+        ...current,
+        onHand: current.onHand + event.data.quantity,
+        committed: withoutOrder(current.committed, event.data.orderId),
       };
     default:
       return assertNever(event);
@@ -152,13 +197,15 @@ export const decide = (command: InventoryCommand, state: Inventory): InventoryEv
       if (!Number.isSafeInteger(quantity) || quantity < 1) {
         throw new ValidationError('quantity', 'must be a whole number of at least 1');
       }
-      // The checkout saga may deliver the same step twice; the first reservation stands.
+      // The checkout saga may deliver the same step twice; the first reservation stands, and what
+      // the order took already is not reserved again.
       if (reservedFor(state, orderId) !== undefined) return [];
+      if (state.status === 'Tracked' && state.committed.has(orderId)) return [];
       const { available } = inventoryView(state);
+      // Recorded, not refused: the checkout saga cancels the order on this fact, and it must
+      // survive a crash like every other step.
       if (available < quantity) {
-        throw new RuleViolation(
-          `insufficient stock for product ${productId}: ${quantity} requested, ${available} available`,
-        );
+        return [{ type: 'ReservationRejected', data: { productId, orderId, quantity, available, at: now } }];
       }
       return [{ type: 'StockReserved', data: { productId, orderId, quantity, at: now } }];
     }
@@ -173,6 +220,12 @@ export const decide = (command: InventoryCommand, state: Inventory): InventoryEv
       const quantity = reservedFor(state, orderId);
       if (quantity === undefined) return [];
       return [{ type: 'ReservationCommitted', data: { productId, orderId, quantity, at: now } }];
+    }
+    case 'ReturnStock': {
+      const { productId, orderId, now } = command;
+      const quantity = state.status === 'Tracked' ? state.committed.get(orderId) : undefined;
+      if (quantity === undefined) return [];
+      return [{ type: 'StockReturned', data: { productId, orderId, quantity, at: now } }];
     }
     default:
       return assertNever(command);

@@ -43,6 +43,21 @@ export interface FailPayment {
   now: string;
 }
 
+export interface RecordFailedAttempt {
+  type: 'RecordFailedAttempt';
+  orderId: string;
+  attempt: number;
+  reason: string;
+  now: string;
+}
+
+/** Refunds whatever of a captured payment is not refunded yet. */
+export interface RefundInFull {
+  type: 'RefundInFull';
+  orderId: string;
+  now: string;
+}
+
 export interface RefundPayment {
   type: 'RefundPayment';
   orderId: string;
@@ -50,7 +65,14 @@ export interface RefundPayment {
   now: string;
 }
 
-export type PaymentCommand = RequestPayment | CapturePayment | DeclinePayment | FailPayment | RefundPayment;
+export type PaymentCommand =
+  | RequestPayment
+  | CapturePayment
+  | DeclinePayment
+  | RecordFailedAttempt
+  | FailPayment
+  | RefundPayment
+  | RefundInFull;
 
 // Rules on input, whatever the state
 
@@ -134,6 +156,45 @@ function failPayment(command: FailPayment, state: Payment): PaymentEvent[] {
   return [{ type: 'PaymentFailed', data: { orderId: payment.orderId, reason, at: command.now } }];
 }
 
+function recordFailedAttempt(command: RecordFailedAttempt, state: Payment): PaymentEvent[] {
+  const reason = requireText('reason', command.reason);
+  const { attempt } = command;
+  if (!Number.isSafeInteger(attempt) || attempt < 1) {
+    throw new ValidationError('attempt', 'must be a whole number of at least 1');
+  }
+  const payment = requirePayment(state, command.orderId);
+  if (payment.status !== 'Requested') {
+    throw new RuleViolation(
+      `payment for order ${payment.orderId} is already ${describeStatus(payment.status)}`,
+    );
+  }
+  // The same attempt told twice (a deadline fired again after a crash) is recorded once.
+  if (attempt <= payment.failedAttempts) return [];
+  return [
+    { type: 'PaymentAttemptFailed', data: { orderId: payment.orderId, attempt, reason, at: command.now } },
+  ];
+}
+
+function refundInFull(command: RefundInFull, state: Payment): PaymentEvent[] {
+  const payment = requirePayment(state, command.orderId);
+  // Whoever refunded it first, it is refunded: compensating twice gives nothing back twice.
+  if (payment.status === 'Refunded') return [];
+  if (payment.status !== 'Captured') {
+    throw new RuleViolation(`cannot refund a ${describeStatus(payment.status)} payment, only a captured one`);
+  }
+  return [
+    {
+      type: 'PaymentRefunded',
+      data: {
+        orderId: payment.orderId,
+        amountCents: payment.amountCents - payment.refundedCents,
+        refundedCents: payment.amountCents,
+        at: command.now,
+      },
+    },
+  ];
+}
+
 function refundPayment(command: RefundPayment, state: Payment): PaymentEvent[] {
   const amountCents = requireAmount(command.amountCents);
   const payment = requirePayment(state, command.orderId);
@@ -165,10 +226,14 @@ export const decide = (command: PaymentCommand, state: Payment): PaymentEvent[] 
       return capturePayment(command, state);
     case 'DeclinePayment':
       return declinePayment(command, state);
+    case 'RecordFailedAttempt':
+      return recordFailedAttempt(command, state);
     case 'FailPayment':
       return failPayment(command, state);
     case 'RefundPayment':
       return refundPayment(command, state);
+    case 'RefundInFull':
+      return refundInFull(command, state);
     default:
       return assertNever(command);
   }

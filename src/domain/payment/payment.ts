@@ -29,6 +29,15 @@ export interface PaymentDeclinedData {
   at: string;
 }
 
+/** The provider erred on one attempt, an error that may pass: the checkout tries again later. */
+export interface PaymentAttemptFailedData {
+  orderId: string;
+  /** 1 for the first call to the provider. */
+  attempt: number;
+  reason: string;
+  at: string;
+}
+
 export interface PaymentFailedData {
   orderId: string;
   reason: string;
@@ -46,11 +55,17 @@ export interface PaymentRefundedData {
 export type PaymentRequested = DomainEvent<'PaymentRequested', PaymentRequestedData>;
 export type PaymentCaptured = DomainEvent<'PaymentCaptured', PaymentCapturedData>;
 export type PaymentDeclined = DomainEvent<'PaymentDeclined', PaymentDeclinedData>;
+export type PaymentAttemptFailed = DomainEvent<'PaymentAttemptFailed', PaymentAttemptFailedData>;
 export type PaymentFailed = DomainEvent<'PaymentFailed', PaymentFailedData>;
 export type PaymentRefunded = DomainEvent<'PaymentRefunded', PaymentRefundedData>;
 
 export type PaymentEvent =
-  PaymentRequested | PaymentCaptured | PaymentDeclined | PaymentFailed | PaymentRefunded;
+  | PaymentRequested
+  | PaymentCaptured
+  | PaymentDeclined
+  | PaymentAttemptFailed
+  | PaymentFailed
+  | PaymentRefunded;
 
 // State
 
@@ -66,6 +81,8 @@ export interface PaymentDetails {
 /** Asked of the provider, no answer yet. */
 export interface RequestedPayment extends PaymentDetails {
   status: 'Requested';
+  /** Attempts the provider erred on so far. */
+  failedAttempts: number;
 }
 
 /** Taken from the card; possibly refunded in part. */
@@ -145,8 +162,15 @@ export const evolve = (state: Payment, event: PaymentEvent): Payment => {
   switch (event.type) {
     case 'PaymentRequested': {
       const { at, ...requested } = event.data;
-      return { status: 'Requested', ...requested, requestedAt: at, updatedAt: at };
+      return { status: 'Requested', ...requested, requestedAt: at, updatedAt: at, failedAttempts: 0 };
     }
+    case 'PaymentAttemptFailed':
+      if (state.status !== 'Requested') return state;
+      return {
+        ...state,
+        failedAttempts: Math.max(state.failedAttempts, event.data.attempt),
+        updatedAt: event.data.at,
+      };
     case 'PaymentCaptured': {
       if (state.status === 'Absent') return state;
       const { providerReference, at } = event.data;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { SqlQuery } from '../../projections/consumer.js';
 
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -54,3 +55,11 @@ export function isPostgresUnavailable(error: unknown): boolean {
   if (typeof code === 'string') return UNAVAILABLE_SQLSTATE.test(code) || NETWORK_ERROR_CODES.has(code);
   return DRIVER_CONNECTION_FAILURE.test(error.message);
 }
+
+/** A pool or one of its connections as the consumers' SQL port: statements with their values. */
+export const sqlQueryOn =
+  (queryable: pg.Pool | pg.PoolClient): SqlQuery =>
+  async <Row extends object>(text: string, values?: readonly unknown[]) => {
+    const result = await queryable.query<Row>(text, values as unknown[] | undefined);
+    return { rows: result.rows, rowCount: result.rowCount };
+  };

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ConsumerTransaction, SqlQuery } from '../../projections/consumer.js';
+import type { ConsumerTransaction } from '../../projections/consumer.js';
+import { sqlQueryOn } from './database.js';
 import {
   CheckpointMoved,
   type ConsumerLease,
@@ -152,7 +153,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     return this.lockedTransaction(consumer, to, async (client, { position: actual, anyParked }) => {
       if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
       const result = await work({
-        query: queryOn(client),
+        query: sqlQueryOn(client),
         parkedAmong: async (streamIds) => {
           // Nearly always nothing is parked: then no stream is, and asking costs nothing.
           if (!anyParked) return new Set();
@@ -201,7 +202,7 @@ export class PostgresConsumerStore implements ConsumerStore {
         [consumer, streamId],
       );
       if (rows.length === 0) return 0;
-      await work(rows.map(toParkedEvent), { query: queryOn(client) });
+      await work(rows.map(toParkedEvent), { query: sqlQueryOn(client) });
       await client.query('DELETE FROM parked_events WHERE consumer = $1 AND stream_id = $2', [
         consumer,
         streamId,
@@ -321,13 +322,6 @@ interface LockedCheckpoint {
   position: number;
   anyParked: boolean;
 }
-
-const queryOn =
-  (client: pg.PoolClient): SqlQuery =>
-  async <Row extends object>(text: string, values?: readonly unknown[]) => {
-    const result = await client.query<Row>(text, values as unknown[] | undefined);
-    return { rows: result.rows, rowCount: result.rowCount };
-  };
 
 function toParkedEvent(row: ParkedRow): ParkedEvent {
   return {

@@ -256,13 +256,13 @@ describe('Payment', () => {
       const payment = paymentOf();
       given(paymentDecider, [payment.requested(), payment.captured()])
         .when(payment.failAttempt(1))
-        .thenThrows(RuleViolation, /^cannot record a failed attempt of a captured payment$/);
+        .thenThrows(RuleViolation, /is already captured$/);
       given(paymentDecider, [payment.requested(), payment.captured(), payment.refunded(3448, 3448)])
         .when(payment.failAttempt(1))
-        .thenThrows(RuleViolation, /^cannot record a failed attempt of a refunded payment$/);
+        .thenThrows(RuleViolation, /is already refunded$/);
       given(paymentDecider, [payment.requested(), payment.declined()])
         .when(payment.failAttempt(1))
-        .thenThrows(RuleViolation, /^cannot record a failed attempt of a declined payment$/);
+        .thenThrows(RuleViolation, /is already declined$/);
       given(paymentDecider, [payment.requested(), payment.attemptFailed(1), payment.failed()])
         .when(payment.failAttempt(2))
         .thenThrows(RuleViolation, new RegExp(`^payment for order ${payment.orderId} is already failed$`));

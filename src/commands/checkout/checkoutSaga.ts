@@ -1,0 +1,127 @@
+import {
+  type CheckoutAction,
+  type CheckoutInput,
+  type CheckoutProcess,
+  type CheckoutSettings,
+  decide,
+  evolve,
+  initialCheckout,
+  orderIdOf,
+} from '../../domain/checkout/checkoutProcess.js';
+import type { ShopEvent } from '../../domain/shopEvents.js';
+import type { Consumer } from '../../projections/consumer.js';
+import type { CommandEnvironment } from '../commandEnvironment.js';
+import type { StoredEvent } from '../storedEvents.js';
+import { sendCheckoutCommand } from './checkoutCommands.js';
+import { changeDeadlines, type DeadlineChange, loadProcesses, saveProcesses } from './checkoutTables.js';
+
+export const CHECKOUT_SAGA = 'checkout-saga';
+
+/** How the shop counts what checkouts come to. */
+export interface CheckoutMetrics {
+  /** An order reached an outcome, this long after it was placed. */
+  outcome(outcome: 'confirmed' | 'cancelled', reason: string | undefined, seconds: number): void;
+}
+
+export interface CheckoutSagaOptions {
+  settings: CheckoutSettings;
+  metrics?: CheckoutMetrics;
+  /** How many orders of one batch are driven at once; the steps of one order take turns. */
+  concurrency?: number;
+}
+
+type CheckoutEvent = StoredEvent<CheckoutInput['event']>;
+
+const CHECKOUT_CATEGORIES = new Set(['order', 'inventory', 'payment']);
+
+const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent =>
+  CHECKOUT_CATEGORIES.has(stored.streamId.slice(0, stored.streamId.indexOf('-')));
+
+/**
+ * The checkout process manager on the subscription runner. Each order's process state is read,
+ * moved on by every event of the batch about that order, and written back in the batch's
+ * transaction, with the deadlines it recorded: after a crash, state, deadlines and checkpoint are
+ * as of the same event. The commands it sends are not in that transaction; their ids derive from
+ * the event that caused them, so sending them again when the events come again changes nothing.
+ */
+export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptions): Consumer {
+  const concurrency = options.concurrency ?? 16;
+  return {
+    name: CHECKOUT_SAGA,
+    handle: async (events, tx) => {
+      const byOrder = new Map<string, CheckoutEvent[]>();
+      for (const stored of events) {
+        if (!isCheckoutEvent(stored)) continue;
+        const orderId = orderIdOf(stored.event);
+        if (orderId === undefined) continue;
+        const orderEvents = byOrder.get(orderId);
+        if (orderEvents) orderEvents.push(stored);
+        else byOrder.set(orderId, [stored]);
+      }
+      if (byOrder.size === 0) return;
+      const known = await loadProcesses(tx.query, [...byOrder.keys()]);
+      const changed = new Map<string, CheckoutProcess>();
+      const deadlines: DeadlineChange[] = [];
+      const drive = async (orderId: string, orderEvents: readonly CheckoutEvent[]): Promise<void> => {
+        let state = known.get(orderId) ?? initialCheckout;
+        for (const stored of orderEvents) {
+          const input: CheckoutInput = { event: stored.event, recordedAt: stored.recordedAt.toISOString() };
+          const actions = decide(input, state, options.settings);
+          await act(env, orderId, stored, actions, deadlines);
+          const next = evolve(state, input);
+          if (next !== state) {
+            tell(options.metrics, state, next, input);
+            state = next;
+            changed.set(orderId, state);
+          }
+        }
+      };
+      const queue = [...byOrder.entries()];
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) await drive(...next);
+        }),
+      );
+      await saveProcesses(tx.query, changed);
+      await changeDeadlines(tx.query, deadlines);
+    },
+  };
+}
+
+async function act(
+  env: CommandEnvironment,
+  orderId: string,
+  stored: StoredEvent<ShopEvent>,
+  actions: readonly CheckoutAction[],
+  deadlines: DeadlineChange[],
+): Promise<void> {
+  const cause = { id: stored.id, correlationId: stored.metadata.correlationId };
+  for (const [step, action] of actions.entries()) {
+    switch (action.type) {
+      case 'Send':
+        await sendCheckoutCommand(env, orderId, action.command, cause, step);
+        break;
+      case 'Schedule':
+        deadlines.push({ orderId, correlationId: cause.correlationId, schedule: action.deadline });
+        break;
+      case 'Unschedule':
+        deadlines.push({ orderId, correlationId: cause.correlationId, unschedule: action.kind });
+        break;
+    }
+  }
+}
+
+function tell(
+  metrics: CheckoutMetrics | undefined,
+  before: CheckoutProcess,
+  after: CheckoutProcess,
+  input: CheckoutInput,
+): void {
+  if (!metrics || before.status !== 'Active' || after.status !== 'Active' || before.outcome !== 'Pending')
+    return;
+  const seconds = (Date.parse(input.recordedAt) - Date.parse(after.placedAt)) / 1000;
+  if (after.outcome === 'Confirmed') metrics.outcome('confirmed', undefined, seconds);
+  if (after.outcome === 'Cancelled' && input.event.type === 'OrderCancelled') {
+    metrics.outcome('cancelled', input.event.data.reason, seconds);
+  }
+}

@@ -1,0 +1,168 @@
+import type { CheckoutProcess, Deadline, DeadlineKind } from '../../domain/checkout/checkoutProcess.js';
+import type { SqlQuery } from '../../projections/consumer.js';
+import { derivedUuid } from '../derivedIds.js';
+
+/** The channel that tells the deadline worker a deadline was recorded, so it looks at once. */
+export const DEADLINES_CHANNEL = 'checkout_deadlines';
+
+/** A deadline as it is stored, with what firing it has met so far. */
+export interface StoredDeadline extends Deadline {
+  orderId: string;
+  correlationId: string;
+  /** Whether a firing began before: a charge begun may have reached the provider. */
+  started: boolean;
+  failures: number;
+}
+
+/** The deadline's own id: what every command its firing sends derives its ids from. */
+export const deadlineId = (deadline: Pick<StoredDeadline, 'orderId' | 'kind' | 'attempt'>): string =>
+  derivedUuid('deadline', deadline.orderId, deadline.kind, String(deadline.attempt));
+
+export async function loadProcesses(
+  query: SqlQuery,
+  orderIds: readonly string[],
+): Promise<Map<string, CheckoutProcess>> {
+  const { rows } = await query<{ order_id: string; state: CheckoutProcess }>(
+    'SELECT order_id, state FROM checkout_processes WHERE order_id = ANY($1::text[])',
+    [orderIds],
+  );
+  return new Map(rows.map((row) => [row.order_id, row.state]));
+}
+
+export async function saveProcesses(
+  query: SqlQuery,
+  processes: ReadonlyMap<string, CheckoutProcess>,
+): Promise<void> {
+  if (processes.size === 0) return;
+  await query(
+    `INSERT INTO checkout_processes (order_id, state, updated_at)
+     SELECT order_id, state, now() FROM unnest($1::text[], $2::jsonb[]) AS saved (order_id, state)
+     ON CONFLICT (order_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+    [[...processes.keys()], [...processes.values()].map((state) => JSON.stringify(state))],
+  );
+}
+
+export interface DeadlineChange {
+  orderId: string;
+  correlationId: string;
+  schedule?: Deadline;
+  unschedule?: DeadlineKind;
+}
+
+/** Records deadlines and drops others; a deadline of a kind the order has replaces it. */
+export async function changeDeadlines(query: SqlQuery, changes: readonly DeadlineChange[]): Promise<void> {
+  const scheduled = changes.flatMap((change) => (change.schedule ? [{ ...change, ...change.schedule }] : []));
+  const unscheduled = changes.flatMap((change) => (change.unschedule ? [change] : []));
+  for (const change of unscheduled) {
+    await query('DELETE FROM checkout_deadlines WHERE order_id = $1 AND kind = $2', [
+      change.orderId,
+      change.unschedule,
+    ]);
+  }
+  if (scheduled.length === 0) return;
+  await query(
+    `INSERT INTO checkout_deadlines (order_id, kind, attempt, due_at, correlation_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[])
+     ON CONFLICT (order_id, kind) DO UPDATE SET
+       attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, correlation_id = EXCLUDED.correlation_id,
+       started_at = NULL, failures = 0, last_error = NULL, parked_at = NULL
+     WHERE checkout_deadlines.attempt < EXCLUDED.attempt`,
+    [
+      scheduled.map((deadline) => deadline.orderId),
+      scheduled.map((deadline) => deadline.kind),
+      scheduled.map((deadline) => deadline.attempt),
+      scheduled.map((deadline) => deadline.dueAt),
+      scheduled.map((deadline) => deadline.correlationId),
+    ],
+  );
+  await query('SELECT pg_notify($1, $2)', [DEADLINES_CHANNEL, '']);
+}
+
+interface DeadlineRow {
+  order_id: string;
+  kind: DeadlineKind;
+  attempt: number;
+  due_at: Date;
+  correlation_id: string;
+  started_at: Date | null;
+  failures: number;
+}
+
+const storedDeadline = (row: DeadlineRow): StoredDeadline => ({
+  orderId: row.order_id,
+  kind: row.kind,
+  attempt: row.attempt,
+  dueAt: row.due_at.toISOString(),
+  correlationId: row.correlation_id,
+  started: row.started_at !== null,
+  failures: row.failures,
+});
+
+/** Deadlines due by `now`, earliest first, but those being fired already. */
+export async function dueDeadlines(
+  query: SqlQuery,
+  now: Date,
+  limit: number,
+  firing: readonly string[],
+): Promise<StoredDeadline[]> {
+  const { rows } = await query<DeadlineRow>(
+    `SELECT order_id, kind, attempt, due_at, correlation_id, started_at, failures FROM checkout_deadlines
+     WHERE parked_at IS NULL AND due_at <= $1 AND NOT (order_id || ':' || kind = ANY($2::text[]))
+     ORDER BY due_at LIMIT $3`,
+    [now, firing, limit],
+  );
+  return rows.map(storedDeadline);
+}
+
+/** When the next deadline is due that is not being fired; undefined when none waits. */
+export async function nextDueAt(query: SqlQuery, firing: readonly string[]): Promise<Date | undefined> {
+  const { rows } = await query<{ due_at: Date | null }>(
+    `SELECT min(due_at) AS due_at FROM checkout_deadlines
+     WHERE parked_at IS NULL AND NOT (order_id || ':' || kind = ANY($1::text[]))`,
+    [firing],
+  );
+  return rows[0]?.due_at ?? undefined;
+}
+
+export const firingKey = (deadline: Pick<StoredDeadline, 'orderId' | 'kind'>): string =>
+  `${deadline.orderId}:${deadline.kind}`;
+
+const SAME_DEADLINE = 'order_id = $1 AND kind = $2 AND attempt = $3';
+const keyOf = (deadline: StoredDeadline) => [deadline.orderId, deadline.kind, deadline.attempt];
+
+export async function markStarted(query: SqlQuery, deadline: StoredDeadline): Promise<void> {
+  await query(`UPDATE checkout_deadlines SET started_at = now() WHERE ${SAME_DEADLINE}`, keyOf(deadline));
+}
+
+/** Fired: gone, unless the process replaced it by a later one meanwhile. */
+export async function deadlineFired(query: SqlQuery, deadline: StoredDeadline): Promise<void> {
+  await query(`DELETE FROM checkout_deadlines WHERE ${SAME_DEADLINE}`, keyOf(deadline));
+}
+
+/** Firing failed: tried again at `retryAt`, or parked for an operator when `retryAt` is undefined. */
+export async function deadlineFailed(
+  query: SqlQuery,
+  deadline: StoredDeadline,
+  error: string,
+  retryAt: Date | undefined,
+): Promise<void> {
+  await query(
+    `UPDATE checkout_deadlines SET failures = failures + 1, last_error = $4,
+       due_at = coalesce($5, due_at), parked_at = CASE WHEN $5::timestamptz IS NULL THEN now() END
+     WHERE ${SAME_DEADLINE}`,
+    [...keyOf(deadline), error, retryAt ?? null],
+  );
+}
+
+export interface DeadlineCounts {
+  pending: number;
+  parked: number;
+}
+
+export async function deadlineCounts(query: SqlQuery): Promise<DeadlineCounts> {
+  const { rows } = await query<{ pending: string; parked: string }>(
+    `SELECT count(*) FILTER (WHERE parked_at IS NULL) AS pending, count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked
+     FROM checkout_deadlines`,
+  );
+  return { pending: Number(rows[0]?.pending ?? 0), parked: Number(rows[0]?.parked ?? 0) };
+}

@@ -1,0 +1,27 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
+
+/**
+ * LISTEN on a connection of its own. A connection that ends stops the notifications, not the
+ * listener: it looks again on its own schedule, and is given a new connection when it listens again.
+ */
+export function postgresNotifications(connection: pg.ClientConfig, logger: Logger): Notifications {
+  return {
+    listen: async (channel, onNotification) => {
+      const client = new pg.Client(connection);
+      client.on('error', (error) => logger.warn({ err: error, channel }, 'notification connection failed'));
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotification();
+      });
+      await client.connect();
+      try {
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      } catch (error) {
+        await client.end();
+        throw error;
+      }
+      return { close: () => client.end() };
+    },
+  };
+}
