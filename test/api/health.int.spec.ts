@@ -5,6 +5,8 @@ import { type RunningShop, startShop } from '../../src/infrastructure/container.
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
+const WORKERS = ['checkout-completer', 'checkout-saga', 'checkout-deadlines'];
+
 describe('Operations endpoints', () => {
   let database: TestDatabase;
   let shop: RunningShop;
@@ -28,7 +30,13 @@ describe('Operations endpoints', () => {
       expect(ready.status).to.equal(200);
       expect(await ready.json()).to.deep.equal({
         status: 'up',
-        checks: { eventStore: 'up', readModels: 'up', 'checkout-completer': 'up' },
+        checks: {
+          eventStore: 'up',
+          readModels: 'up',
+          'checkout-completer': 'up',
+          'checkout-saga': 'up',
+          'checkout-deadlines': 'up',
+        },
       });
     });
 
@@ -52,19 +60,23 @@ describe('Operations endpoints', () => {
       expect(await ready.json()).to.deep.include({ status: 'down' });
     });
 
-    it('reports the checkout completer down once its subscription has failed', async () => {
+    it('reports the consumers of the event stream and the deadline worker down once they failed', async () => {
       let checks: Record<string, string> = {};
       await waitFor(
         async () => {
           ({ checks } = (await (await fetch(`${base}/health/ready`)).json()) as {
             checks: Record<string, string>;
           });
-          return checks['checkout-completer'] === 'down';
+          return WORKERS.every((worker) => checks[worker] === 'down');
         },
         10_000,
         () => JSON.stringify(checks),
       );
-      expect(checks).to.deep.equal({ eventStore: 'down', readModels: 'down', 'checkout-completer': 'down' });
+      expect(checks).to.deep.equal({
+        eventStore: 'down',
+        readModels: 'down',
+        ...Object.fromEntries(WORKERS.map((worker) => [worker, 'down'])),
+      });
     });
 
     it('answers API requests 503 with Retry-After, not 500', async () => {

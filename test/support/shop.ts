@@ -9,6 +9,7 @@ import type { Role } from '../../src/api/auth/authenticate.js';
 import { loadConfig } from '../../src/infrastructure/config.js';
 import { type RunningShop, startShop } from '../../src/infrastructure/container.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from './testDatabase.js';
+import { waitFor } from './waitFor.js';
 
 export interface CallOptions {
   method?: string;
@@ -30,6 +31,8 @@ export interface TestShop {
   app(): Express;
   /** How many events the store holds: to show that a refused request wrote nothing. */
   eventCount(): Promise<number>;
+  /** Waits until the checkout saga has handled every event and no deadline of it is due. */
+  checkoutsSettled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +96,29 @@ export async function startTestShop(env: Record<string, string> = {}): Promise<T
       try {
         const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM es_events');
         return Number(rows[0]?.count);
+      } finally {
+        await client.end();
+      }
+    },
+    checkoutsSettled: async (timeoutMs = 15_000) => {
+      const client = new pg.Client({ connectionString: database.connectionString });
+      await client.connect();
+      let seen: unknown;
+      try {
+        await waitFor(
+          async () => {
+            // One statement, one snapshot: a deadline's effect is appended before the deadline is deleted.
+            const { rows } = await client.query<{ behind: boolean; due: boolean }>(
+              `SELECT coalesce((SELECT max(position) FROM es_events), -1)
+                        > coalesce((SELECT position FROM consumer_checkpoints WHERE consumer = 'checkout-saga'), -1) AS behind,
+                      EXISTS (SELECT 1 FROM checkout_deadlines WHERE due_at <= now() AND parked_at IS NULL) AS due`,
+            );
+            seen = rows[0];
+            return rows[0]?.behind === false && rows[0].due === false;
+          },
+          timeoutMs,
+          () => `the checkout saga is not settled: ${JSON.stringify(seen)}`,
+        );
       } finally {
         await client.end();
       }

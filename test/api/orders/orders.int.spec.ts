@@ -89,6 +89,13 @@ describe('Orders over HTTP', () => {
   const read = (orderId: string, token: string) => shop.call(`/api/v1/orders/${orderId}`, { token });
   const orderOf = async (orderId: string, token: string) =>
     (await (await read(orderId, token)).json()) as OrderView;
+  /** Checkouts and placed orders in the store, whatever the saga appends after them. */
+  const placements = async (): Promise<number> => {
+    const { rows } = await saga.pool.query<{ count: string }>(
+      `SELECT count(*) FROM es_events WHERE type IN ('CartCheckedOut', 'OrderPlaced')`,
+    );
+    return Number(rows[0]?.count);
+  };
   const cartItems = async (customer: Customer) =>
     ((await (await shop.call('/api/v1/cart', { token: customer.token })).json()) as { itemCount: number })
       .itemCount;
@@ -132,6 +139,7 @@ describe('Orders over HTTP', () => {
     it('answers the same request with the same key the first answer again, appending nothing', async () => {
       const customer = await customerWithCart(1);
       const first = await place(customer, 'again-1');
+      await shop.checkoutsSettled();
       const eventsAfterFirst = await shop.eventCount();
       const second = await place(customer, 'again-1');
       expect(second.status).to.equal(202);
@@ -158,14 +166,14 @@ describe('Orders over HTTP', () => {
 
     it('creates one order from 10 concurrent identical requests', async () => {
       const customer = await customerWithCart(3);
-      const eventsBefore = await shop.eventCount();
+      const placementsBefore = await placements();
       const responses = await Promise.all(Array.from({ length: 10 }, () => place(customer, 'ten-at-once')));
       const bodies = await Promise.all(
         responses.map((response) => response.json() as Promise<{ orderId: string }>),
       );
       expect(responses.map((response) => response.status)).to.deep.equal(Array(10).fill(202));
       expect(new Set(bodies.map((body) => body.orderId)).size).to.equal(1);
-      expect(await shop.eventCount(), 'one checkout and one order').to.equal(eventsBefore + 2);
+      expect(await placements(), 'one checkout and one order').to.equal(placementsBefore + 2);
     });
 
     it('keeps the key across a restart', async () => {
