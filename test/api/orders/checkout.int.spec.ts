@@ -113,6 +113,26 @@ function checkoutShop(env: Record<string, string>) {
         await client.end();
       }
     },
+    /** The least stock a product ever had available, folding its stream one event at a time. */
+    async lowestAvailable(productId: string): Promise<number> {
+      const rows = await api.sql<{ type: string; quantity: number }>(
+        `SELECT type, (data->>'quantity')::int AS quantity FROM es_events WHERE stream_id = $1 ORDER BY revision`,
+        [`inventory-${productId}`],
+      );
+      const change: Record<string, number> = {
+        StockRestocked: 1,
+        StockReserved: -1,
+        ReservationReleased: 1,
+        StockReturned: 1,
+      };
+      let available = 0;
+      let lowest = Infinity;
+      for (const row of rows) {
+        available += (change[row.type] ?? 0) * row.quantity;
+        lowest = Math.min(lowest, available);
+      }
+      return lowest;
+    },
     /** Charges the provider simulator's ledger holds for the order. */
     async charges(orderId: string): Promise<number> {
       const rows = await api.sql<{ count: string }>(
@@ -136,7 +156,54 @@ function checkoutShop(env: Record<string, string>) {
 const terminal = (order: OrderView) => order.status !== 'PENDING';
 
 describe('The checkout saga over HTTP', () => {
-  describe('with the default settings', () => {
+  describe('with the default configuration, rate limits included', () => {
+    const shop = checkoutShop({});
+    before(() => shop.start());
+    after(() => shop.stop());
+
+    it('confirms exactly 5 of 20 customers racing for the last 5 units, and cancels the rest as out_of_stock', async () => {
+      const productId = await shop.product(5);
+      const customers = await Promise.all(Array.from({ length: 20 }, () => shop.customer()));
+      for (const customer of customers) {
+        const added = await shop.shop.call('/api/v1/cart/items', {
+          method: 'POST',
+          token: customer,
+          body: { productId, quantity: 1 },
+        });
+        expect(added.status).to.equal(200);
+      }
+
+      const placed = await Promise.all(
+        customers.map(async (customer) => {
+          const response = await shop.shop.call('/api/v1/orders', {
+            method: 'POST',
+            token: customer,
+            headers: { 'idempotency-key': randomUUID() },
+            body: { shippingAddress: TEST_ADDRESS, paymentMethod: { type: 'card', token: 'tok_visa' } },
+          });
+          expect(response.status, await response.clone().text()).to.equal(202);
+          return ((await response.json()) as { orderId: string }).orderId;
+        }),
+      );
+      const outcomes = await Promise.all(placed.map((orderId) => shop.settled(orderId, terminal, 30_000)));
+      await shop.shop.checkoutsSettled();
+
+      const confirmed = outcomes.filter((order) => order.status === 'CONFIRMED');
+      const cancelled = outcomes.filter((order) => order.status === 'CANCELLED');
+      expect(confirmed).to.have.length(5);
+      expect(cancelled).to.have.length(15);
+      for (const order of cancelled) {
+        expect(order.cancellationReason).to.equal('out_of_stock');
+        expect(await shop.streamTypes(`payment-${order.id}`), 'nothing charged').to.deep.equal([]);
+        expect(await shop.charges(order.id)).to.equal(0);
+      }
+      for (const order of confirmed) expect(order.payment.status).to.equal('CAPTURED');
+      expect(await shop.stock(productId)).to.deep.include({ onHand: 0, reserved: 0, available: 0 });
+      expect(await shop.lowestAvailable(productId), 'never below 0').to.equal(0);
+    });
+  });
+
+  describe('with charges the provider errs on retried 20 ms apart', () => {
     const shop = checkoutShop({ PAYMENT_RETRY_DELAY_MS: '20' });
     before(() => shop.start());
     after(() => shop.stop());
