@@ -338,7 +338,7 @@ const schemas: Record<string, Schema> = {
         description:
           'The payment provider’s card token. The simulator’s tokens: `tok_visa` (and any other `tok_*`) ' +
           'succeeds, `tok_declined` is declined, `tok_error` fails every time, `tok_slow` succeeds after 2 s. ' +
-          'Nothing is charged yet: the checkout saga that charges it does not run yet.',
+          'The checkout saga charges it after the order’s stock is reserved.',
         examples: ['tok_visa'],
       },
     },
@@ -512,7 +512,7 @@ const schemas: Record<string, Schema> = {
       updatedAt: timestamp,
       expiresAt: {
         ...timestamp,
-        description: 'When a PENDING order is due to be cancelled as `expired` (not enforced yet).',
+        description: 'When a PENDING order is due to be cancelled as `expired`.',
       },
     },
   },
@@ -927,8 +927,10 @@ const orders: Paths = {
         'Role: customer. Takes the caller’s current cart and empties it; never checks stock synchronously. ' +
         `The order total must be within ${formatMoney(ORDER_MIN_TOTAL_CENTS)}..${formatMoney(ORDER_MAX_TOTAL_CENTS)}. ` +
         'The same `Idempotency-Key` with the same body answers the same response again and creates nothing; ' +
-        'with a different body it is a 422. Keys are per customer. The checkout saga (reserve, charge, ' +
-        'confirm) does not run yet: the order stays PENDING until it is cancelled.',
+        'with a different body it is a 422. Keys are per customer. The checkout saga then reserves every line ' +
+        '(all or none), charges the card and confirms the order, or cancels it with a `cancellationReason` ' +
+        '(`out_of_stock`, `payment_declined`, `payment_failed`, `expired`, `customer_cancelled`), giving back ' +
+        'what was done.',
       security: bearer,
       parameters: [parameter('IdempotencyKey'), requestId],
       requestBody: body('PlaceOrderRequest'),
@@ -975,7 +977,8 @@ const orders: Paths = {
       'cancelOrder',
       'Cancel an order',
       'Roles: customer (own orders only) or admin (any order). Cancels a PENDING or CONFIRMED order ' +
-        'with the reason `customer_cancelled`. No body.',
+        'with the reason `customer_cancelled`; the checkout saga then releases its stock and refunds its payment. ' +
+        'No body.',
       '202',
       'The order is SHIPPED, DELIVERED or CANCELLED',
       'customer',
@@ -986,7 +989,7 @@ const orders: Paths = {
     post: orderTransition(
       'shipOrder',
       'Ship an order',
-      'Role: admin. Only a CONFIRMED order ships; until the checkout saga runs no order is confirmed. No body.',
+      'Role: admin. Only a CONFIRMED order ships. No body.',
       '200',
       'The order is not CONFIRMED',
       'admin',

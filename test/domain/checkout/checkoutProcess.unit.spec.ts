@@ -397,6 +397,14 @@ describe('Checkout process', () => {
   });
 
   describe('when the order is cancelled', () => {
+    it('decides nothing when cancelled again, or once shipped', () => {
+      const checkout = checkoutOf();
+      given([checkout.placed(), checkout.reserved(checkout.first), checkout.cancelled()])
+        .when(checkout.cancelled())
+        .then([]);
+      given([checkout.placed(), checkout.shipped()]).when(checkout.cancelled()).then([]);
+    });
+
     it('releases what is reserved and unschedules the expiry', () => {
       const checkout = checkoutOf();
       given([checkout.placed(), checkout.reserved(checkout.first), checkout.rejected(checkout.second)])

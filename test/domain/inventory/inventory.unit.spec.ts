@@ -254,6 +254,14 @@ describe('Inventory', () => {
       given(inventoryDecider, events).when(stock.release(orderId)).then([]);
       given(inventoryDecider, events).when(stock.commit(orderId)).then([]);
     });
+
+    it('does not reserve again what the order took already', () => {
+      const stock = stockOf();
+      const orderId = randomUUID();
+      given(inventoryDecider, [stock.restocked(5), stock.reserved(orderId, 3), stock.committed(orderId, 3)])
+        .when(stock.reserve(orderId, 3))
+        .then([]);
+    });
   });
 
   describe('when an order committed stock', () => {
