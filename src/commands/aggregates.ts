@@ -27,22 +27,34 @@ import type { ShopEvent } from '../domain/shopEvents.js';
 export interface Aggregate<Command, Event extends ShopEvent, State> {
   streamId: (id: string) => string;
   decider: Decider<Command, Event, State>;
+  /**
+   * Whether a folded state may be kept in memory, so that a command reads only the events after
+   * it. Only for aggregates without personal data: erasing a customer's key must reach every copy
+   * of their data, and a state kept here would be one more.
+   */
+  keepFoldedState?: boolean;
 }
 
 export const categories: Aggregate<CategoryCommand, CategoryEvent, Category> = {
   streamId: categoryStreamId,
   decider: categoryDecider,
+  keepFoldedState: true,
 };
 
 export const products: Aggregate<ProductCommand, ProductEvent, Product> = {
   streamId: productStreamId,
   decider: productDecider,
+  keepFoldedState: true,
 };
 
-/** One stream per product, keyed by the product's id. */
+/**
+ * One stream per product, keyed by the product's id. Every checkout of the product appends to it,
+ * so it grows long: its folded state is kept, and a reservation reads only what came since.
+ */
 export const inventories: Aggregate<InventoryCommand, InventoryEvent, Inventory> = {
   streamId: inventoryStreamId,
   decider: inventoryDecider,
+  keepFoldedState: true,
 };
 
 /** One cart per customer, keyed by the customer's id. */

@@ -84,6 +84,58 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 }
 
+export type LoadedState<State> = Omit<Loaded<State, never>, 'events'>;
+
+/** How many folded states one process keeps, the least recently used given up first. */
+const FOLDED_STATES_KEPT = 10_000;
+
+/** Folded states of the aggregates that allow it, per event store, by stream. */
+const foldedStates = new WeakMap<EventStreams, Map<string, LoadedState<unknown>>>();
+
+function keep(streams: EventStreams, streamId: string, loaded: LoadedState<unknown>): void {
+  let kept = foldedStates.get(streams);
+  if (!kept) {
+    kept = new Map<string, LoadedState<unknown>>();
+    foldedStates.set(streams, kept);
+  }
+  const earlier = kept.get(streamId);
+  // Two loads racing: the one that read further stands.
+  if (earlier && earlier.revision > loaded.revision) return;
+  kept.delete(streamId);
+  kept.set(streamId, loaded);
+  if (kept.size > FOLDED_STATES_KEPT) kept.delete(kept.keys().next().value as string);
+}
+
+/**
+ * An aggregate's current state, without its events. Where the aggregate allows it, the state
+ * folded last time is moved on by the events recorded since, which it always reads: another
+ * process may have written them.
+ */
+export async function loadState<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  id: string,
+): Promise<LoadedState<State>> {
+  if (!aggregate.keepFoldedState) {
+    const { state, revision, position } = await load(streams, aggregate, id);
+    return { state, revision, position };
+  }
+  const streamId = aggregate.streamId(id);
+  const known = foldedStates.get(streams)?.get(streamId) as LoadedState<State> | undefined;
+  const since = await streams.read(streamId, known ? known.revision + 1 : undefined);
+  const events = since.events.map(({ event }) => event as Event);
+  const loaded: LoadedState<State> =
+    events.length === 0 && known
+      ? known
+      : {
+          state: events.reduce(aggregate.decider.evolve, known?.state ?? aggregate.decider.initialState),
+          revision: since.revision,
+          position: since.position,
+        };
+  keep(streams, streamId, loaded);
+  return loaded;
+}
+
 /** An aggregate's current state, folded from its stream. */
 export async function load<Command, Event extends ShopEvent, State>(
   streams: EventStreams,
@@ -141,7 +193,7 @@ async function decideAndAppend<Command, Event extends ShopEvent, State>(
   const streamId = aggregate.streamId(request.id);
   const { context, ifMatch } = request;
   for (let attempt = 1; ; attempt += 1) {
-    const { state, revision, position } = await load(streams, aggregate, request.id);
+    const { state, revision, position } = await loadState(streams, aggregate, request.id);
     if (ifMatch !== undefined && ifMatch !== revision) throw new RevisionMismatch(ifMatch, revision);
     const decided = decider.decide(request.command, state);
     if (decided.length === 0) return { state, revision, position, events: [] };
@@ -158,12 +210,13 @@ async function decideAndAppend<Command, Event extends ShopEvent, State>(
         toAppend,
         revision === -1 ? 'no_stream' : revision,
       );
-      return {
+      const written = {
         state: decided.reduce(decider.evolve, state),
         revision: appended.revision,
         position: appended.position,
-        events: decided,
       };
+      if (aggregate.keepFoldedState) keep(streams, streamId, written);
+      return { ...written, events: decided };
     } catch (error) {
       if (error instanceof DuplicateEventId && request.eventId) {
         return { state, revision, position, events: [] };

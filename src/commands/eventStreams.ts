@@ -11,7 +11,7 @@ export interface PersonalDataCodec {
 
 export interface StreamContent {
   events: StoredEvent[];
-  /** The stream's revision; -1 if it has no events. */
+  /** The revision of the last event read; -1 if none was. */
   revision: number;
   /** The global position of the stream's last event. */
   position: number | undefined;
@@ -23,7 +23,8 @@ export interface StreamContent {
  */
 export interface EventStreams {
   store: EventStore;
-  read(streamId: string): Promise<StreamContent>;
+  /** The stream's events from `fromRevision` (the first when left out). */
+  read(streamId: string, fromRevision?: number): Promise<StreamContent>;
   /** What is stored for each event: its data with personal fields sealed. */
   encode(events: readonly ShopEvent[]): Promise<JsonObject[]>;
 }
@@ -31,8 +32,10 @@ export interface EventStreams {
 export function eventStreams(store: EventStore, codec: PersonalDataCodec): EventStreams {
   return {
     store,
-    read: async (streamId) => {
-      const recorded = await codec.revealAll(await store.readStream(streamId));
+    read: async (streamId, fromRevision) => {
+      const recorded = await codec.revealAll(
+        await store.readStream(streamId, fromRevision === undefined ? {} : { fromRevision }),
+      );
       return {
         events: recorded.map(decodeStoredEvent),
         revision: recorded.at(-1)?.revision ?? -1,

@@ -25,6 +25,11 @@ export interface Consumer {
   /** Only events of this stream category reach it; every event when left out. */
   category?: string;
   /**
+   * The most events handed over in one transaction, where the runner's default is too many: a
+   * consumer that sends commands for each event commits its progress more often with fewer.
+   */
+  maxBatchSize?: number;
+  /**
    * Handles events in order, in one transaction with the checkpoint that moves past them: pages
    * while catching up, then what has arrived when live. Throwing rolls the whole batch back.
    */

@@ -100,7 +100,11 @@ export class SubscriptionRunner {
     private readonly logger: Logger,
     settings: Partial<RunnerSettings> = {},
   ) {
-    this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...settings };
+    this.settings = {
+      ...DEFAULT_RUNNER_SETTINGS,
+      ...settings,
+      ...(consumer.maxBatchSize === undefined ? {} : { maxBatchSize: consumer.maxBatchSize }),
+    };
   }
 
   get name(): string {

@@ -179,4 +179,29 @@ describe('The command handler', () => {
       expect(await store.readStream(streamId)).to.have.length(1);
     });
   });
+
+  describe('for an aggregate whose folded state it keeps', () => {
+    it('reads only the events after the state it kept', async () => {
+      await handle(streams, inventories, { id: productId, command: restock(2), context });
+      const reads: (number | undefined)[] = [];
+      const readStream = store.readStream.bind(store);
+      store.readStream = (id, options) => {
+        reads.push(options?.fromRevision);
+        return readStream(id, options);
+      };
+      await handle(streams, inventories, { id: productId, command: restock(3), context });
+      const handled = await handle(streams, inventories, { id: productId, command: restock(4), context });
+      expect(reads).to.deep.equal([1, 2]);
+      expect(inventoryView(handled.state).onHand).to.equal(9);
+    });
+
+    it('moves the kept state on by what another writer appended meanwhile', async () => {
+      await handle(streams, inventories, { id: productId, command: restock(2), context });
+      const elsewhere = memoryStreams(store);
+      await handle(elsewhere, inventories, { id: productId, command: restock(5), context });
+      const handled = await handle(streams, inventories, { id: productId, command: restock(1), context });
+      expect(handled.revision).to.equal(2);
+      expect(inventoryView(handled.state).onHand).to.equal(8);
+    });
+  });
 });

@@ -3,7 +3,7 @@ import type { CartCommand } from '../../domain/cart/cart.decide.js';
 import { NotFound } from '../../domain/shared/errors.js';
 import { carts, products } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, handle, load } from '../commandHandler.js';
+import { type CommandContext, handle, load, loadState } from '../commandHandler.js';
 
 /** A customer's cart as they see it now: a cart left alone too long reads as empty. */
 export type CartAnswer = Written & { cart: CartView };
@@ -47,7 +47,7 @@ export async function addCartItem(
   input: { userId: string; productId: string; quantity: number } & CartCommandOptions,
   context: CommandContext,
 ): Promise<CartAnswer> {
-  const { state: product } = await load(env.streams, products, input.productId);
+  const { state: product } = await loadState(env.streams, products, input.productId);
   if (product.status !== 'Active') throw new NotFound('product', input.productId);
   return changeCart(
     env,

@@ -6,7 +6,7 @@ import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import type { Cents } from '../../domain/shared/money.js';
 import { inventories, products } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, handle, load } from '../commandHandler.js';
+import { type CommandContext, handle, loadState } from '../commandHandler.js';
 import { categoryExists } from './category.js';
 
 export interface NewProduct {
@@ -83,14 +83,14 @@ export async function updateProduct(
 }
 
 async function availableQuantity(env: CommandEnvironment, productId: string): Promise<number> {
-  return inventoryView((await load(env.streams, inventories, productId)).state).available;
+  return inventoryView((await loadState(env.streams, inventories, productId)).state).available;
 }
 
 export async function existingProduct(
   env: CommandEnvironment,
   productId: string,
 ): Promise<Written & { product: ExistingProduct }> {
-  const { state, revision, position } = await load(env.streams, products, productId);
+  const { state, revision, position } = await loadState(env.streams, products, productId);
   if (state.status === 'Absent') throw new NotFound('product', productId);
   return { product: state, revision, position };
 }

@@ -17,6 +17,12 @@ import { changeDeadlines, type DeadlineChange, loadProcesses, saveProcesses } fr
 
 export const CHECKOUT_SAGA = 'checkout-saga';
 
+/**
+ * Every event may send commands before the batch commits: a batch of the runner's default size
+ * would take seconds, and a crash in them would make the next instance send them all again.
+ */
+const SAGA_BATCH_SIZE = 100;
+
 /** How the shop counts what checkouts come to. */
 export interface CheckoutMetrics {
   /** An order reached an outcome, this long after it was placed. */
@@ -48,6 +54,7 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
   const concurrency = options.concurrency ?? 16;
   return {
     name: CHECKOUT_SAGA,
+    maxBatchSize: SAGA_BATCH_SIZE,
     handle: async (events, tx) => {
       const byOrder = new Map<string, CheckoutEvent[]>();
       for (const stored of events) {

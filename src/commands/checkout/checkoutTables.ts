@@ -49,15 +49,30 @@ export interface DeadlineChange {
   unschedule?: DeadlineKind;
 }
 
-/** Records deadlines and drops others; a deadline of a kind the order has replaces it. */
+/**
+ * Records deadlines and drops others, in the order the changes came: of several changes to one
+ * deadline of an order in one batch, the last stands. A deadline of a kind the order has replaces it.
+ */
 export async function changeDeadlines(query: SqlQuery, changes: readonly DeadlineChange[]): Promise<void> {
-  const scheduled = changes.flatMap((change) => (change.schedule ? [{ ...change, ...change.schedule }] : []));
-  const unscheduled = changes.flatMap((change) => (change.unschedule ? [change] : []));
-  for (const change of unscheduled) {
-    await query('DELETE FROM checkout_deadlines WHERE order_id = $1 AND kind = $2', [
-      change.orderId,
-      change.unschedule,
-    ]);
+  const last = new Map<string, DeadlineChange>();
+  for (const change of changes) {
+    const kind = change.schedule?.kind ?? change.unschedule;
+    const key = `${change.orderId}:${String(kind)}`;
+    last.delete(key);
+    last.set(key, change);
+  }
+  const scheduled = [...last.values()].flatMap((change) =>
+    change.schedule ? [{ ...change, ...change.schedule }] : [],
+  );
+  const unscheduled = [...last.values()].flatMap((change) =>
+    change.unschedule ? [{ orderId: change.orderId, kind: change.unschedule }] : [],
+  );
+  if (unscheduled.length > 0) {
+    await query(
+      `DELETE FROM checkout_deadlines AS deadline USING unnest($1::text[], $2::text[]) AS dropped (order_id, kind)
+       WHERE deadline.order_id = dropped.order_id AND deadline.kind = dropped.kind`,
+      [unscheduled.map((change) => change.orderId), unscheduled.map((change) => change.kind)],
+    );
   }
   if (scheduled.length === 0) return;
   await query(

@@ -1,7 +1,7 @@
 import { inventoryView, type InventoryView } from '../../domain/inventory/inventory.js';
 import { inventories } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, handle, load } from '../commandHandler.js';
+import { type CommandContext, handle, loadState } from '../commandHandler.js';
 import { existingProduct } from '../catalog/product.js';
 
 export type StockLevel = Written & InventoryView & { productId: string };
@@ -34,6 +34,6 @@ export async function restock(
 /** A product's stock: none until it is first restocked. */
 export async function readStockLevel(env: CommandEnvironment, productId: string): Promise<StockLevel> {
   await existingProduct(env, productId);
-  const { state, revision, position } = await load(env.streams, inventories, productId);
+  const { state, revision, position } = await loadState(env.streams, inventories, productId);
   return { productId, revision, position, ...inventoryView(state) };
 }

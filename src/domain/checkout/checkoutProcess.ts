@@ -193,7 +193,9 @@ export function decide(
       // Taken from stock after the order was cancelled: it goes back.
       return cancelled ? [send({ type: 'ReturnStock', productId: event.data.productId })] : [];
     case 'PaymentRequested':
-      return pending
+      // Requested for an order cancelled meanwhile, it is charged by no one: the deadline fires
+      // all the same, finds the order ended, and fails the payment without asking the provider.
+      return pending || cancelled
         ? [{ type: 'Schedule', deadline: { kind: 'charge', attempt: 1, dueAt: input.recordedAt } }]
         : [];
     case 'PaymentAttemptFailed': {

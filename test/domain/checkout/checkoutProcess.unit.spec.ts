@@ -515,11 +515,15 @@ describe('Checkout process', () => {
         .then([send({ type: 'RefundInFull' })]);
     });
 
-    it('decides nothing on a late rejection, request, failed attempt, decline or failure', () => {
+    it('still schedules the charge of a payment requested late, for the deadline to fail it uncharged', () => {
+      const checkout = checkoutOf();
+      given(cancelled(checkout)).when(checkout.paymentRequested()).then([chargeDue(1, at)]);
+    });
+
+    it('decides nothing on a late rejection, failed attempt, decline or failure', () => {
       const checkout = checkoutOf();
       for (const late of [
         checkout.rejected(checkout.second),
-        checkout.paymentRequested(),
         checkout.attemptFailed(1),
         checkout.declined(),
         checkout.failed(),
