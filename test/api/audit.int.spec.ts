@@ -43,12 +43,15 @@ describe('Auditing an order', () => {
     orderId = await orderKettles(shop, { admin, shopper: shopper.token }, 2, {
       'x-request-id': 'checkout-1',
     });
+    // Confirmed by the checkout saga first, so that the history holds what it caused too.
+    await shop.checkoutsSettled();
     const cancelled = await shop.call(`/api/v1/orders/${orderId}/cancel`, {
       method: 'POST',
       token: admin,
       headers: { 'x-request-id': 'support-7' },
     });
     expect(cancelled.status).to.equal(202);
+    await shop.checkoutsSettled();
   });
 
   after(async () => {
@@ -66,14 +69,21 @@ describe('Auditing an order', () => {
 
     expect(streamId).to.equal(`order-${orderId}`);
     expect(verified).to.equal(true);
-    expect(events.map((event) => event.type)).to.deep.equal(['OrderPlaced', 'OrderCancelled']);
-    expect(events.map((event) => event.revision)).to.deep.equal([0, 1]);
+    expect(events.map((event) => event.type)).to.deep.equal([
+      'OrderPlaced',
+      'OrderConfirmed',
+      'OrderCancelled',
+    ]);
+    expect(events.map((event) => event.revision)).to.deep.equal([0, 1, 2]);
     expect(events[1]?.position).to.be.above(events[0]?.position ?? Infinity);
     expect(events[0]?.previousHash).to.equal('0'.repeat(64));
     expect(events[1]?.previousHash).to.equal(events[0]?.hash);
+    expect(events[2]?.previousHash).to.equal(events[1]?.hash);
     expect(events[0]?.metadata).to.include({ actor: shopper.userId, correlationId: 'checkout-1' });
-    expect(events[1]?.metadata).to.include({ correlationId: 'support-7' });
-    expect(events[1]?.metadata.actor).to.match(/^admin-/);
+    // The saga carries the checkout's correlation id through every step it took.
+    expect(events[1]?.metadata).to.include({ actor: 'system:checkout', correlationId: 'checkout-1' });
+    expect(events[2]?.metadata).to.include({ correlationId: 'support-7' });
+    expect(events[2]?.metadata.actor).to.match(/^admin-/);
     expect(Object.keys(events[0]?.metadata ?? {})).to.include.members([
       'actor',
       'correlationId',
@@ -83,7 +93,7 @@ describe('Auditing an order', () => {
   });
 
   it('lets an administrator audit too, and no one else', async () => {
-    expect((await history(admin)).events).to.have.length(2);
+    expect((await history(admin)).events).to.have.length(3);
     await expectProblem(await shop.call(`/api/v1/audit/orders/${orderId}`, { token: shopper.token }), 403);
     await expectProblem(await shop.call(`/api/v1/audit/orders/${orderId}`), 401);
   });
@@ -93,9 +103,9 @@ describe('Auditing an order', () => {
     await expectProblem(await shop.call('/api/v1/audit/orders/not-an-id', { token: auditor }), 404);
   });
 
-  it('shows the order as it stood at an instant: not yet placed, pending, then cancelled', async () => {
+  it('shows the order as it stood at an instant: not yet placed, pending, confirmed, then cancelled', async () => {
     const { events } = await history();
-    const [placedAt, cancelledAt] = events.map((event) => new Date(event.recordedAt).getTime());
+    const [placedAt, confirmedAt, cancelledAt] = events.map((event) => new Date(event.recordedAt).getTime());
     const asOf = (instant: number) =>
       shop.call(`/api/v1/audit/orders/${orderId}?asOf=${new Date(instant).toISOString()}`, {
         token: auditor,
@@ -104,6 +114,8 @@ describe('Auditing an order', () => {
     await expectProblem(await asOf((placedAt ?? 0) - 1), 404);
     const pending = await asOf(placedAt ?? 0);
     expect(await pending.json()).to.deep.include({ id: orderId, status: 'PENDING', totalAmount: '50.00' });
+    const confirmed = await asOf(confirmedAt ?? 0);
+    expect(await confirmed.json()).to.deep.include({ status: 'CONFIRMED' });
     const cancelled = await asOf(cancelledAt ?? 0);
     expect(await cancelled.json()).to.deep.include({
       status: 'CANCELLED',
