@@ -17,40 +17,72 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
+export interface BenchServer {
+  /** What the figures were measured on, printed with them. */
+  description: string;
+  /** A fresh database on this server, migrated to the shop's schema unless `migrated` is false. */
+  database(options?: { migrated?: boolean }): Promise<BenchDatabase>;
+  /** Stops the server when the bench started it (embedded); drop its databases first. */
+  stop(): Promise<void>;
+}
+
 /**
- * A fresh, migrated database on BENCH_DATABASE_URL's server, or on an embedded PostgreSQL when it is
- * unset, so that figures from different machines say what they ran on.
+ * BENCH_DATABASE_URL's server, or an embedded PostgreSQL when it is unset, so that figures from
+ * different machines say what they ran on; a bench comparing two systems gives each a database of
+ * the same server.
  */
-export async function benchDatabase(): Promise<BenchDatabase> {
+export async function benchServer(): Promise<BenchServer> {
   let serverUrl = process.env.BENCH_DATABASE_URL;
-  let stopEmbedded = async (): Promise<void> => undefined;
+  let stop = async (): Promise<void> => undefined;
   if (!serverUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-bench-'));
     const embedded = await startEmbeddedPostgres(dataDir, quietLogger);
     serverUrl = embedded.connectionString;
-    stopEmbedded = async () => {
+    stop = async () => {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
     };
   }
-  const name = `shop_bench_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const version = await admin.query<{ server_version: string }>('SHOW server_version');
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.href, quietLogger);
-  return {
-    connectionString: url.href,
-    server: `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (${process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'embedded'})`,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const server = serverUrl;
+  const onServer = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
       await client.end();
-      await stopEmbedded();
+    }
+  };
+  const version = await onServer((client) => client.query<{ server_version: string }>('SHOW server_version'));
+  const description = `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (${process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'embedded'})`;
+  return {
+    description,
+    stop,
+    database: async ({ migrated = true } = {}) => {
+      const name = `shop_bench_${randomUUID().replaceAll('-', '')}`;
+      await onServer((client) => client.query(`CREATE DATABASE ${name}`));
+      const url = new URL(server);
+      url.pathname = `/${name}`;
+      if (migrated) await migrate(url.href, quietLogger);
+      return {
+        connectionString: url.href,
+        server: description,
+        drop: async () =>
+          void (await onServer((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+      };
+    },
+  };
+}
+
+/** A fresh, migrated database on a server of its own (see benchServer); `drop` stops that server too. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const server = await benchServer();
+  const database = await server.database();
+  return {
+    ...database,
+    drop: async () => {
+      await database.drop();
+      await server.stop();
     },
   };
 }
@@ -93,6 +125,14 @@ export async function readAllRate(store: EventStore, pageSize: number): Promise<
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** The value `p` percent of `values` are at or below (nearest rank); NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  );
 }
 
 export function printTable(title: string, rows: (string | number)[][]): void {

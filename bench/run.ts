@@ -1,3 +1,4 @@
+import { benchCheckout } from './checkout.bench.js';
 import { benchConsumers } from './consumers.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
 
@@ -5,6 +6,7 @@ import { benchEventStore } from './eventstore.bench.js';
 const benches: Record<string, () => Promise<void>> = {
   eventstore: benchEventStore,
   consumers: benchConsumers,
+  checkout: benchCheckout,
 };
 
 const requested = process.argv.slice(2);
