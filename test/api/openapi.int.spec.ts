@@ -199,6 +199,8 @@ describe('The OpenAPI description', () => {
     });
     const { orderId } = (await placed.clone().json()) as { orderId: string };
     await expectDocumented(placed, 'post', '/api/v1/orders');
+    // Confirmed by the saga first, so that each answer below is the same every run.
+    await shop.checkoutsSettled();
     await expectDocumented(
       await shop.call(`/api/v1/orders/${orderId}`, { token: shopper }),
       'get',
