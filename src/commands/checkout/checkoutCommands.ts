@@ -1,5 +1,5 @@
 import { assertNever } from '../../domain/shared/assertNever.js';
-import type { CheckoutCommand } from '../../domain/checkout/checkoutProcess.js';
+import type { CheckoutCommand, CheckoutInput } from '../../domain/checkout/checkoutProcess.js';
 import { RuleViolation } from '../../domain/shared/errors.js';
 import type { ShopEvent } from '../../domain/shopEvents.js';
 import { inventories, orders, payments } from '../aggregates.js';
@@ -32,11 +32,17 @@ const idsFrom =
   (_event: ShopEvent, index: number): string =>
     derivedUuid('checkout', cause.id, String(step), String(index));
 
+/** An event a checkout command appended, with the id it was given. */
+export interface Written {
+  id: string;
+  event: CheckoutInput['event'];
+}
+
 /**
- * Sends one of the checkout's commands for an order; `step` tells apart the commands one cause
- * sends. An order that someone else confirmed or cancelled first, or a payment that already has
- * its answer, refuses the checkout's command: whoever came first decided, and the checkout hears
- * of it from the event that followed.
+ * Sends one of the checkout's commands for an order and answers what it appended; `step` tells
+ * apart the commands one cause sends. An order that someone else confirmed or cancelled first, or
+ * a payment that already has its answer, refuses the checkout's command: whoever came first
+ * decided, and the checkout hears of it from the event that followed.
  */
 export async function sendCheckoutCommand(
   env: CommandEnvironment,
@@ -44,44 +50,64 @@ export async function sendCheckoutCommand(
   command: CheckoutCommand,
   cause: CheckoutCause,
   step = 0,
-): Promise<void> {
+): Promise<Written[]> {
   const now = env.now().toISOString();
-  const request = { context: contextOf(cause), retryOnConflict: true, eventId: idsFrom(cause, step) };
+  const eventId = idsFrom(cause, step);
+  const request = { context: contextOf(cause), retryOnConflict: true, eventId };
+  const written = ({ events }: { events: CheckoutInput['event'][] }): Written[] =>
+    events.map((event, index) => ({ id: eventId(event, index), event }));
   switch (command.type) {
     case 'ReserveStock':
     case 'ReleaseReservation':
     case 'CommitReservation':
     case 'ReturnStock':
-      await handle(env.streams, inventories, {
-        ...request,
-        id: command.productId,
-        command: { ...command, orderId, now },
-      });
-      return;
+      return written(
+        await handle(env.streams, inventories, {
+          ...request,
+          id: command.productId,
+          command: { ...command, orderId, now },
+        }),
+      );
     case 'RequestPayment':
     case 'RefundInFull':
-      await handle(env.streams, payments, { ...request, id: orderId, command: { ...command, orderId, now } });
-      return;
-    case 'FailPayment':
-      await ifStillUndecided(() =>
-        handle(env.streams, payments, { ...request, id: orderId, command: { ...command, orderId, now } }),
+      return written(
+        await handle(env.streams, payments, {
+          ...request,
+          id: orderId,
+          command: { ...command, orderId, now },
+        }),
       );
-      return;
+    case 'FailPayment':
+      return ifStillUndecided(async () =>
+        written(
+          await handle(env.streams, payments, {
+            ...request,
+            id: orderId,
+            command: { ...command, orderId, now },
+          }),
+        ),
+      );
     case 'ConfirmOrder':
     case 'CancelOrder':
-      await ifStillUndecided(() =>
-        handle(env.streams, orders, { ...request, id: orderId, command: { ...command, orderId, now } }),
+      return ifStillUndecided(async () =>
+        written(
+          await handle(env.streams, orders, {
+            ...request,
+            id: orderId,
+            command: { ...command, orderId, now },
+          }),
+        ),
       );
-      return;
     default:
-      assertNever(command);
+      return assertNever(command);
   }
 }
 
-async function ifStillUndecided(send: () => Promise<unknown>): Promise<void> {
+async function ifStillUndecided(send: () => Promise<Written[]>): Promise<Written[]> {
   try {
-    await send();
+    return await send();
   } catch (error) {
     if (!(error instanceof RuleViolation)) throw error;
+    return [];
   }
 }

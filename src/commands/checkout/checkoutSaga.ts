@@ -8,11 +8,10 @@ import {
   initialCheckout,
   orderIdOf,
 } from '../../domain/checkout/checkoutProcess.js';
-import type { ShopEvent } from '../../domain/shopEvents.js';
 import type { Consumer } from '../../projections/consumer.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
 import type { StoredEvent } from '../storedEvents.js';
-import { sendCheckoutCommand } from './checkoutCommands.js';
+import { type CheckoutCause, sendCheckoutCommand, type Written } from './checkoutCommands.js';
 import { changeDeadlines, type DeadlineChange, loadProcesses, saveProcesses } from './checkoutTables.js';
 
 export const CHECKOUT_SAGA = 'checkout-saga';
@@ -71,16 +70,28 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
       const deadlines: DeadlineChange[] = [];
       const drive = async (orderId: string, orderEvents: readonly CheckoutEvent[]): Promise<void> => {
         let state = known.get(orderId) ?? initialCheckout;
-        for (const stored of orderEvents) {
-          const input: CheckoutInput = { event: stored.event, recordedAt: stored.recordedAt.toISOString() };
+        const react = async (input: CheckoutInput, cause: CheckoutCause): Promise<void> => {
           const actions = decide(input, state, options.settings);
-          await act(env, orderId, stored, actions, deadlines);
           const next = evolve(state, input);
           if (next !== state) {
             tell(options.metrics, state, next, input);
             state = next;
             changed.set(orderId, state);
           }
+          // What the saga appended it takes in at once rather than when the events come round:
+          // each step saves a trip through the store. Delivered later, they decide nothing more.
+          for (const own of await act(env, orderId, cause, actions, deadlines)) {
+            await react(
+              { event: own.event, recordedAt: env.now().toISOString() },
+              { id: own.id, correlationId: cause.correlationId },
+            );
+          }
+        };
+        for (const stored of orderEvents) {
+          await react(
+            { event: stored.event, recordedAt: stored.recordedAt.toISOString() },
+            { id: stored.id, correlationId: stored.metadata.correlationId },
+          );
         }
       };
       const queue = [...byOrder.entries()];
@@ -98,15 +109,15 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
 async function act(
   env: CommandEnvironment,
   orderId: string,
-  stored: StoredEvent<ShopEvent>,
+  cause: CheckoutCause,
   actions: readonly CheckoutAction[],
   deadlines: DeadlineChange[],
-): Promise<void> {
-  const cause = { id: stored.id, correlationId: stored.metadata.correlationId };
+): Promise<Written[]> {
+  const written: Written[] = [];
   for (const [step, action] of actions.entries()) {
     switch (action.type) {
       case 'Send':
-        await sendCheckoutCommand(env, orderId, action.command, cause, step);
+        written.push(...(await sendCheckoutCommand(env, orderId, action.command, cause, step)));
         break;
       case 'Schedule':
         deadlines.push({ orderId, correlationId: cause.correlationId, schedule: action.deadline });
@@ -116,6 +127,7 @@ async function act(
         break;
     }
   }
+  return written;
 }
 
 function tell(
