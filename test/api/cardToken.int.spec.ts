@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { ERASED } from '../../src/domain/personalData.js';
-import type { JsonObject, RecordedEvent } from '../../src/eventstore/eventStore.js';
+import type { JsonObject, JsonValue, RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { EventCodec } from '../../src/infrastructure/personalData/eventCodec.js';
 import { PersonalDataVault } from '../../src/infrastructure/personalData/personalDataVault.js';
 import { parseNdjson } from '../support/ndjson.js';
@@ -175,10 +175,10 @@ describe('A card token', () => {
         userId: owner,
         items: [{ productId: randomUUID(), productName: 'Kettle', quantity: 2, unitPriceCents: 2500 }],
         totalCents: 5000,
-        shippingAddress: await vault.seal(owner, { ...TEST_ADDRESS, line2: null }),
+        shippingAddress: (await vault.sealAll(owner, [{ ...TEST_ADDRESS, line2: null }]))[0] as JsonValue,
         paymentMethod: { type: 'card', token: CARD_TOKEN },
         idempotencyKey: 'before-sealing',
-        requestHash: await vault.seal(owner, 'f'.repeat(64)),
+        requestHash: (await vault.sealAll(owner, ['f'.repeat(64)]))[0] as JsonValue,
         placedAt: '2026-01-05T10:00:00.000Z',
         expiresAt: '2026-01-05T10:30:00.000Z',
       };

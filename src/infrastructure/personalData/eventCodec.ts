@@ -27,11 +27,15 @@ export class EventCodec implements PersonalDataCodec {
     const owner = data[personal.owner];
     if (typeof owner !== 'string')
       throw new Error(`${event.type} has no ${personal.owner} to own its personal data`);
+    const fields = personal.fields.filter((field) => data[field] !== undefined);
+    const values = await this.vault.sealAll(
+      owner,
+      fields.map((field) => data[field] as JsonValue),
+    );
     const sealed: JsonObject = { ...data };
-    for (const field of personal.fields) {
-      const value = data[field];
-      if (value !== undefined) sealed[field] = await this.vault.seal(owner, value);
-    }
+    fields.forEach((field, index) => {
+      sealed[field] = values[index] as JsonValue;
+    });
     return sealed;
   }
 

@@ -17,21 +17,25 @@ export function isSealed(value: unknown): value is SealedValue {
 export class PersonalDataVault {
   constructor(private readonly pool: pg.Pool) {}
 
-  async seal(owner: string, value: JsonValue): Promise<SealedValue> {
+  /** Seals each value with the owner's key, read (or created) once for all of them. */
+  async sealAll(owner: string, values: readonly JsonValue[]): Promise<SealedValue[]> {
+    if (values.length === 0) return [];
     const key = await this.keyFor(owner);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key as Buffer, iv);
-    // The owner is authenticated with the data: a sealed value moved to another customer fails.
-    cipher.setAAD(Buffer.from(owner));
-    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return {
-      $sealed: {
-        owner,
-        iv: iv.toString('base64'),
-        tag: cipher.getAuthTag().toString('base64'),
-        data: data.toString('base64'),
-      },
-    };
+    return values.map((value) => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      // The owner is authenticated with the data: a sealed value moved to another customer fails.
+      cipher.setAAD(Buffer.from(owner));
+      const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+      return {
+        $sealed: {
+          owner,
+          iv: iv.toString('base64'),
+          tag: cipher.getAuthTag().toString('base64'),
+          data: data.toString('base64'),
+        },
+      };
+    });
   }
 
   /** Each value opened, or ERASED once its owner's key is gone; one query reads all the owners' keys. */
@@ -62,17 +66,27 @@ export class PersonalDataVault {
     await this.pool.query('DELETE FROM customer_data_keys WHERE customer_id = $1', [owner]);
   }
 
-  /** The customer's data key, created on their first sealed value. */
-  private async keyFor(owner: string): Promise<Buffer | undefined> {
-    // Concurrent first writes for one customer must agree on a single key.
-    await this.pool.query(
-      'INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+  /** The customer's data key, created on their first sealed value: one statement, as a rule. */
+  private async keyFor(owner: string): Promise<Buffer> {
+    const { rows } = await this.pool.query<{ data_key: Buffer }>(
+      `WITH created AS (
+         INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING RETURNING data_key)
+       SELECT data_key FROM created
+       UNION ALL SELECT data_key FROM customer_data_keys WHERE customer_id = $1
+       LIMIT 1`,
       [owner, randomBytes(32)],
     );
-    const result = await this.pool.query<{ data_key: Buffer }>(
+    const key = rows[0]?.data_key;
+    if (key) return key;
+    // A first write for the same customer committed while this statement ran: its snapshot did not
+    // see the row it conflicted with, a new statement does. Concurrent first writes agree on one key.
+    const { rows: committed } = await this.pool.query<{ data_key: Buffer }>(
       'SELECT data_key FROM customer_data_keys WHERE customer_id = $1',
       [owner],
     );
-    return result.rows[0]?.data_key;
+    const agreed = committed[0]?.data_key;
+    if (!agreed) throw new Error(`no data key could be created for ${owner}`);
+    return agreed;
   }
 }

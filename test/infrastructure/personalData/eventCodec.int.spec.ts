@@ -4,7 +4,10 @@ import type pg from 'pg';
 import { ERASED } from '../../../src/domain/personalData.js';
 import { createPool, postgresConnectionConfig } from '../../../src/infrastructure/postgres/database.js';
 import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgresEventStore.js';
-import { PersonalDataVault } from '../../../src/infrastructure/personalData/personalDataVault.js';
+import {
+  PersonalDataVault,
+  type SealedValue,
+} from '../../../src/infrastructure/personalData/personalDataVault.js';
 import { EventCodec } from '../../../src/infrastructure/personalData/eventCodec.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../../support/testDatabase.js';
 
@@ -106,12 +109,25 @@ describe('Personal data in events', () => {
 
   describe('when a sealed value is moved to another customer', () => {
     it('refuses to open it', async () => {
-      const sealed = await vault.seal(`user-${randomUUID()}`, 'secret');
+      const [sealed] = await vault.sealAll(`user-${randomUUID()}`, ['secret']);
       const victim = `user-${randomUUID()}`;
-      await vault.seal(victim, 'their own');
-      const moved = { $sealed: { ...sealed.$sealed, owner: victim } };
+      await vault.sealAll(victim, ['their own']);
+      const moved = { $sealed: { ...(sealed as SealedValue).$sealed, owner: victim } };
       const error = await vault.openAll([moved]).catch((failure: unknown) => failure);
       expect(error).to.be.instanceOf(Error);
+    });
+  });
+
+  describe('when a new customer’s first values are sealed concurrently', () => {
+    it('creates one key, which opens every one of them', async () => {
+      const owner = `user-${randomUUID()}`;
+      const sealed = await Promise.all(
+        Array.from({ length: 20 }, (_, index) => vault.sealAll(owner, [`value ${index}`, index])),
+      );
+      const opened = await vault.openAll(sealed.flat());
+      expect(opened).to.deep.equal(
+        Array.from({ length: 20 }, (_, index) => [`value ${index}`, index]).flat(),
+      );
     });
   });
 });
