@@ -38,11 +38,13 @@ export class PaymentSimulator implements PaymentProvider {
     const detail =
       outcome === 'captured' ? `ch_${derivedUuid('charge', request.idempotencyKey)}` : 'card_declined';
     // Two callers with one key: the first row stands, and both answer it.
-    await this.pool.query(
+    const { rowCount } = await this.pool.query(
       `INSERT INTO payment_simulator_charges (idempotency_key, token, amount_cents, outcome, detail)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
       [request.idempotencyKey, request.token, request.amountCents, outcome, detail],
     );
+    if (rowCount === 1)
+      return outcome === 'captured' ? { outcome, reference: detail } : { outcome, reason: detail };
     return (await this.answered(request.idempotencyKey)) as ChargeResult;
   }
 
