@@ -22,7 +22,8 @@ export interface RateLimitOptions {
  * The `sub` of the request's bearer token if the token verifies, else undefined. The token is
  * checked by the same middleware as the routes use, so a forged or unverifiable token counts
  * against its address, and never buys a fresh budget; what that middleware set on the request is
- * taken off again, so that each route still decides for itself whom it lets in.
+ * taken off again, so that each route still decides for itself whom it lets in. The middleware
+ * keeps its verification for the route's own pass, so the token is verified once a request.
  */
 async function verifiedSubject(
   request: Request,

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler } from 'express';
 import { expressjwt, type Request as JwtRequest, UnauthorizedError } from 'express-jwt';
 import jwt from 'jsonwebtoken';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
@@ -96,6 +96,29 @@ function toAuthProblem(error: unknown): unknown {
   return error;
 }
 
+/** A verified token's payload and caller, or the problem its request is refused with. */
+type Verification = { authorization: string | undefined } & (
+  { auth: unknown; caller: Caller } | { problem: unknown }
+);
+
+function verified(request: Request, authorization: string | undefined): Verification {
+  const { auth } = request as JwtRequest;
+  try {
+    return { authorization, auth, caller: callerFrom(auth) };
+  } catch (problem) {
+    return { authorization, problem };
+  }
+}
+
+function settle(request: Request, verification: Verification, next: NextFunction): void {
+  if ('problem' in verification) {
+    next(verification.problem);
+    return;
+  }
+  Object.assign(request, { auth: verification.auth, caller: verification.caller });
+  next();
+}
+
 function callerFrom(payload: unknown): Caller {
   const claims = (payload ?? {}) as { sub?: unknown; exp?: unknown; realm_access?: { roles?: unknown } };
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
@@ -134,19 +157,25 @@ export function authentication({ issuer, audience, keys }: AuthenticationOptions
     },
   });
 
+  // The rate limiter verifies a request's token before its route does (and then takes the caller
+  // off again, so that the route must still ask): the route's pass reuses that verification, kept
+  // where nothing else that writes on the request can reach it, for the header it was made for.
+  const verifications = new WeakMap<Request, Verification>();
+
   const authenticate: RequestHandler = (request, response, next) => {
+    const authorization = request.header('authorization');
+    const earlier = verifications.get(request);
+    if (earlier !== undefined && earlier.authorization === authorization) {
+      settle(request, earlier, next);
+      return;
+    }
     void verify(request, response, (error?: unknown) => {
-      if (error !== undefined) {
-        next(toAuthProblem(error));
-        return;
-      }
-      try {
-        request.caller = callerFrom((request as JwtRequest).auth);
-      } catch (problem) {
-        next(problem);
-        return;
-      }
-      next();
+      const verification: Verification =
+        error === undefined
+          ? verified(request, authorization)
+          : { authorization, problem: toAuthProblem(error) };
+      verifications.set(request, verification);
+      settle(request, verification, next);
     });
   };
 

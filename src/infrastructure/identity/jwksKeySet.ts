@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { JwksClient } from 'jwks-rsa';
 import { type KeySet, KeySetUnavailable } from '../../api/auth/keySet.js';
@@ -43,7 +43,7 @@ export class JwksKeySet implements KeySet {
   private readonly client: JwksClient;
   private readonly cooldownMs: number;
   private readonly maxWaitMs: number;
-  private keys = new Map<string, string>();
+  private keys = new Map<string, KeyObject>();
   private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
   private pending: Refresh | undefined;
 
@@ -57,7 +57,7 @@ export class JwksKeySet implements KeySet {
         : new JwksClient({ ...common, jwksUri: options.jwksUri });
   }
 
-  async keyFor(kid: string): Promise<string | undefined> {
+  async keyFor(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known !== undefined) return known;
     const askedAt = performance.now();
@@ -100,12 +100,13 @@ export class JwksKeySet implements KeySet {
     return this.pending;
   }
 
-  private async fetchKeys(): Promise<Map<string, string>> {
-    const keys = new Map<string, string>();
+  /** Parsed here, once a fetch, so that no verification parses a PEM. */
+  private async fetchKeys(): Promise<Map<string, KeyObject>> {
+    const keys = new Map<string, KeyObject>();
     for (const signingKey of await this.client.getSigningKeys()) {
-      const pem = signingKey.getPublicKey();
+      const key = createPublicKey(signingKey.getPublicKey());
       // Only RSA keys can verify RS256, the one algorithm accepted.
-      if (signingKey.kid && createPublicKey(pem).asymmetricKeyType === 'rsa') keys.set(signingKey.kid, pem);
+      if (signingKey.kid && key.asymmetricKeyType === 'rsa') keys.set(signingKey.kid, key);
     }
     return keys;
   }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Router } from 'express';
 import { createApp } from '../../../src/api/app.js';
@@ -24,25 +24,43 @@ interface RunningApp {
   close(): void;
 }
 
-/** An app with one route any authenticated caller may use and one that requires admin. */
-async function startApp(keys: KeySet): Promise<RunningApp> {
+/** A key set that counts the questions put to it: one for each token verified. */
+class CountingKeySet implements KeySet {
+  questions = 0;
+  constructor(private readonly keys: KeySet) {}
+  keyFor(kid: string): Promise<KeyObject | undefined> {
+    this.questions += 1;
+    return this.keys.keyFor(kid);
+  }
+}
+
+/**
+ * An app with one route any authenticated caller may use, one that requires admin and a public one
+ * that shows whether a caller is on the request; `rateLimited` puts the rate limiter, which
+ * verifies tokens too, in front of them.
+ */
+async function startApp(keys: KeySet, { rateLimited = false } = {}): Promise<RunningApp> {
   const auth: Authentication = authentication({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys });
   const router = Router();
-  router.get('/me', ...auth.authenticated, (request, response) => {
+  router.get('/api/v1/me', ...auth.authenticated, (request, response) => {
     response.json(callerOf(request));
   });
-  router.get('/admin', ...auth.requireRole('admin'), (request, response) => {
+  router.get('/api/v1/admin', ...auth.requireRole('admin'), (request, response) => {
     response.json({ admin: callerOf(request).userId });
+  });
+  router.get('/api/v1/public', (request, response) => {
+    response.json({ caller: request.caller ?? null });
   });
   const app = createApp({
     logger: silentLogger,
     readinessChecks: [],
     metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
     routers: [router],
+    ...(rateLimited ? { rateLimit: { requestsPerMinute: 1_000, authenticate: auth.authenticated } } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   return {
     get: (path, token, scheme = 'Bearer') =>
       fetch(
@@ -314,6 +332,120 @@ describe('Bearer authentication across key rotations', () => {
       expect(response.status).to.equal(503);
       expect(response.headers.get('retry-after')).to.equal('5');
       provider = await TestIdentityProvider.start();
+    });
+  });
+});
+
+describe('Bearer authentication behind the rate limiter', () => {
+  let provider: TestIdentityProvider;
+  let keys: CountingKeySet;
+  let limited: RunningApp;
+  let alone: RunningApp;
+
+  before(async () => {
+    provider = await TestIdentityProvider.start();
+    const options = { jwksUri: provider.jwksUri, cooldownMs: 200, maxWaitMs: 2_000 };
+    keys = new CountingKeySet(new JwksKeySet(options));
+    limited = await startApp(keys, { rateLimited: true });
+    alone = await startApp(new JwksKeySet(options));
+  });
+
+  after(async () => {
+    limited.close();
+    alone.close();
+    await provider.stop();
+  });
+
+  /** How often the key set was asked during `request`: twice would mean the limiter and the route each verified. */
+  async function verifications(
+    request: () => Promise<Response>,
+  ): Promise<{ response: Response; count: number }> {
+    const before = keys.questions;
+    const response = await request();
+    return { response, count: keys.questions - before };
+  }
+
+  describe('with a valid token', () => {
+    it('verifies it once, and the route gets the caller and its roles from it', async () => {
+      const sub = randomUUID();
+      const token = provider.sign({ sub, roles: ['customer', 'auditor'] });
+      for (let request = 0; request < 3; request += 1) {
+        const { response, count } = await verifications(() => limited.get('/me', token));
+        expect(response.status).to.equal(200);
+        expect(await response.json()).to.deep.equal({ userId: sub, roles: ['customer', 'auditor'] });
+        expect(count, 'verifications of one request').to.equal(1);
+      }
+    });
+
+    it('verifies it once on a route that requires a role, and grants the role the token names', async () => {
+      const customer = await verifications(() =>
+        limited.get('/admin', provider.sign({ roles: ['customer'] })),
+      );
+      expect(customer.response.status).to.equal(403);
+      expect(customer.count).to.equal(1);
+      const admin = await verifications(() =>
+        limited.get('/admin', provider.sign({ sub: 'root', roles: ['admin'] })),
+      );
+      expect(await admin.response.json()).to.deep.equal({ admin: 'root' });
+      expect(admin.count).to.equal(1);
+    });
+
+    it('still keeps the caller off a public route, though the limiter verified the token', async () => {
+      const response = await limited.get('/public', provider.sign());
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({ caller: null });
+    });
+  });
+
+  describe('with a token that does not verify', () => {
+    const refused: Record<string, () => string> = {
+      'a payload altered after signing': () => {
+        const [header, payload, signature] = provider.sign().split('.');
+        const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as object;
+        const altered = Buffer.from(JSON.stringify({ ...claims, realm_access: { roles: ['admin'] } }));
+        return `${header}.${altered.toString('base64url')}.${signature}`;
+      },
+      'an expired token': () => provider.sign({ expiresIn: -10 }),
+      'an unknown kid': () => provider.sign({ kid: randomUUID() }),
+      'a subject that names no customer': () => provider.sign({ sub: 'test shopper' }),
+      garbage: () => 'not-a-token',
+    };
+
+    for (const [what, token] of Object.entries(refused)) {
+      it(`refuses ${what} as the route alone does, verifying it once`, async () => {
+        const value = token();
+        const { response, count } = await verifications(() => limited.get('/admin', value));
+        const expected = await alone.get('/admin', value);
+        expect(response.status).to.equal(expected.status);
+        expect(response.headers.get('www-authenticate')).to.equal(expected.headers.get('www-authenticate'));
+        expect(await expectInvalidToken(response)).to.equal(await expectInvalidToken(expected));
+        expect(count, 'verifications of one request').to.be.at.most(1);
+      });
+    }
+
+    it('answers a credential of another scheme like no token', async () => {
+      const response = await limited.get('/me', Buffer.from('shopper:secret').toString('base64'), 'Basic');
+      expect(response.status).to.equal(401);
+      expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="shop"');
+    });
+  });
+
+  describe('when the JWKS cannot be fetched', () => {
+    it('answers 503 with Retry-After, having asked for the key once', async () => {
+      const down = await TestIdentityProvider.start();
+      await down.stop();
+      const unavailable = new CountingKeySet(
+        new JwksKeySet({ jwksUri: down.jwksUri, cooldownMs: 0, maxWaitMs: 0 }),
+      );
+      const app = await startApp(unavailable, { rateLimited: true });
+      try {
+        const response = await app.get('/me', down.sign());
+        expect(response.status).to.equal(503);
+        expect(response.headers.get('retry-after')).to.equal('5');
+        expect(unavailable.questions).to.equal(1);
+      } finally {
+        app.close();
+      }
     });
   });
 });

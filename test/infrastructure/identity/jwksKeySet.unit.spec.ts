@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey, KeyObject } from 'node:crypto';
 import { expect } from 'chai';
 import { KeySetUnavailable } from '../../../src/api/auth/keySet.js';
 import { type JsonWebKeySet, JwksKeySet } from '../../../src/infrastructure/identity/jwksKeySet.js';
@@ -10,8 +10,14 @@ const jwk = (publicKey: KeyObject, kid: string): JsonWebKey => ({
   kid,
   use: 'sig',
 });
-const pem = (publicKey: KeyObject): string =>
-  publicKey.export({ format: 'pem', type: 'spki' }).toString().trim();
+
+/** The key set's answer for `kid` is `publicKey`, parsed: a PEM would be parsed again by each verification. */
+async function expectKey(keys: JwksKeySet, kid: string, publicKey: KeyObject): Promise<KeyObject> {
+  const key = await keys.keyFor(kid);
+  expect(key, kid).to.be.instanceOf(KeyObject);
+  expect(key?.equals(publicKey), kid).to.equal(true);
+  return key as KeyObject;
+}
 
 /** A JWKS the test changes at will, counting reads. */
 class Issuer {
@@ -35,12 +41,12 @@ describe('JwksKeySet', () => {
   });
 
   describe('when the kid is published', () => {
-    it('answers its PEM and serves later questions from the cache', async () => {
+    it('answers its parsed key and serves later questions from the cache, with the same key object', async () => {
       const issuer = new Issuer({ keys: [jwk(first, 'k1'), jwk(second, 'k2')] });
       const keys = new JwksKeySet({ fetcher: issuer.read });
-      expect((await keys.keyFor('k1'))?.trim()).to.equal(pem(first));
-      expect((await keys.keyFor('k2'))?.trim()).to.equal(pem(second));
-      expect((await keys.keyFor('k1'))?.trim()).to.equal(pem(first));
+      const k1 = await expectKey(keys, 'k1', first);
+      await expectKey(keys, 'k2', second);
+      expect(await keys.keyFor('k1'), 'parsed once, not once a question').to.equal(k1);
       expect(issuer.reads).to.equal(1);
     });
   });
@@ -68,7 +74,7 @@ describe('JwksKeySet', () => {
         1_000,
         () => `${issuer.reads} reads`,
       );
-      expect((await keys.keyFor('k2'))?.trim()).to.equal(pem(second));
+      await expectKey(keys, 'k2', second);
     });
 
     it('waits for the fetch due at the end of the cooldown when that is within maxWaitMs', async () => {
@@ -76,7 +82,7 @@ describe('JwksKeySet', () => {
       const keys = new JwksKeySet({ fetcher: issuer.read, cooldownMs: 100, maxWaitMs: 1_000 });
       await keys.keyFor('k1');
       issuer.published = { keys: [jwk(second, 'k2')] };
-      expect((await keys.keyFor('k2'))?.trim()).to.equal(pem(second));
+      await expectKey(keys, 'k2', second);
       expect(issuer.reads).to.equal(2);
       expect(await keys.keyFor('k1'), 'a key the issuer retired').to.equal(undefined);
     });
@@ -88,7 +94,7 @@ describe('JwksKeySet', () => {
       const issuer = new Issuer({ keys: [jwk(ec, 'ec'), jwk(first, 'k1')] });
       const keys = new JwksKeySet({ fetcher: issuer.read });
       expect(await keys.keyFor('ec')).to.equal(undefined);
-      expect((await keys.keyFor('k1'))?.trim()).to.equal(pem(first));
+      await expectKey(keys, 'k1', first);
     });
   });
 
@@ -101,7 +107,7 @@ describe('JwksKeySet', () => {
       let refused: unknown;
       await keys.keyFor('k2').catch((error: unknown) => (refused = error));
       expect(refused).to.be.instanceOf(KeySetUnavailable);
-      expect((await keys.keyFor('k1'))?.trim()).to.equal(pem(first));
+      await expectKey(keys, 'k1', first);
     });
   });
 });
