@@ -517,7 +517,9 @@ describe('Checkout process', () => {
 
     it('still schedules the charge of a payment requested late, for the deadline to fail it uncharged', () => {
       const checkout = checkoutOf();
-      given(cancelled(checkout)).when(checkout.paymentRequested()).then([chargeDue(1, at)]);
+      given(cancelled(checkout))
+        .when(checkout.paymentRequested())
+        .then([chargeDue(1, at)]);
     });
 
     it('decides nothing on a late rejection, failed attempt, decline or failure', () => {
