@@ -17,10 +17,14 @@ export function isSealed(value: unknown): value is SealedValue {
 export class PersonalDataVault {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Seals each value with the owner's key, read (or created) once for all of them. */
-  async sealAll(owner: string, values: readonly JsonValue[]): Promise<SealedValue[]> {
+  /**
+   * Seals each value with the owner's key, read (or created) once for all of them; a forgotten
+   * owner's values are recorded as erased.
+   */
+  async sealAll(owner: string, values: readonly JsonValue[]): Promise<(SealedValue | typeof ERASED)[]> {
     if (values.length === 0) return [];
     const key = await this.keyFor(owner);
+    if (key === null) return values.map(() => ERASED);
     return values.map((value) => {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -42,7 +46,7 @@ export class PersonalDataVault {
   async openAll(sealed: readonly SealedValue[]): Promise<JsonValue[]> {
     if (sealed.length === 0) return [];
     const owners = [...new Set(sealed.map((value) => value.$sealed.owner))];
-    const result = await this.pool.query<{ customer_id: string; data_key: Buffer }>(
+    const result = await this.pool.query<{ customer_id: string; data_key: Buffer | null }>(
       'SELECT customer_id, data_key FROM customer_data_keys WHERE customer_id = ANY($1)',
       [owners],
     );
@@ -61,14 +65,24 @@ export class PersonalDataVault {
     });
   }
 
-  /** Crypto-shredding: every personal field of this customer, in every event, becomes ERASED. */
+  /**
+   * Crypto-shredding: every personal field of this customer, in every event, becomes ERASED, and
+   * stays so: the customer keeps a row without a key, and what is sealed for them later is erased.
+   */
   async forget(owner: string): Promise<void> {
-    await this.pool.query('DELETE FROM customer_data_keys WHERE customer_id = $1', [owner]);
+    await this.pool.query(
+      `INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, NULL)
+       ON CONFLICT (customer_id) DO UPDATE SET data_key = NULL`,
+      [owner],
+    );
   }
 
-  /** The customer's data key, created on their first sealed value: one statement, as a rule. */
-  private async keyFor(owner: string): Promise<Buffer> {
-    const { rows } = await this.pool.query<{ data_key: Buffer }>(
+  /**
+   * The customer's data key, created on their first sealed value (one statement, as a rule); null
+   * once they are forgotten.
+   */
+  private async keyFor(owner: string): Promise<Buffer | null> {
+    const { rows } = await this.pool.query<{ data_key: Buffer | null }>(
       `WITH created AS (
          INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2)
          ON CONFLICT DO NOTHING RETURNING data_key)
@@ -77,16 +91,16 @@ export class PersonalDataVault {
        LIMIT 1`,
       [owner, randomBytes(32)],
     );
-    const key = rows[0]?.data_key;
-    if (key) return key;
+    const [row] = rows;
+    if (row) return row.data_key;
     // A first write for the same customer committed while this statement ran: its snapshot did not
     // see the row it conflicted with, a new statement does. Concurrent first writes agree on one key.
-    const { rows: committed } = await this.pool.query<{ data_key: Buffer }>(
+    const { rows: committed } = await this.pool.query<{ data_key: Buffer | null }>(
       'SELECT data_key FROM customer_data_keys WHERE customer_id = $1',
       [owner],
     );
-    const agreed = committed[0]?.data_key;
+    const [agreed] = committed;
     if (!agreed) throw new Error(`no data key could be created for ${owner}`);
-    return agreed;
+    return agreed.data_key;
   }
 }

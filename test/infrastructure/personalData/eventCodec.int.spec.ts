@@ -105,6 +105,20 @@ describe('Personal data in events', () => {
       const [untouched] = await codec.readStream(other);
       expect(untouched?.data.shippingAddress).to.deep.equal(address);
     });
+
+    it('records their later events erased, never under a new key, and reads all of them as erased', async () => {
+      const forgotten = `user-${randomUUID()}`;
+      const before = await placeOrder(forgotten);
+      await vault.forget(forgotten);
+      const after = await placeOrder(forgotten);
+
+      const [stored] = await store.readStream(after);
+      expect(stored?.data.shippingAddress, 'nothing sealed for a forgotten customer').to.equal(ERASED);
+      for (const streamId of [before, after]) {
+        const [event] = await codec.readStream(streamId);
+        expect(event?.data.shippingAddress).to.equal(ERASED);
+      }
+    });
   });
 
   describe('when a sealed value is moved to another customer', () => {
@@ -124,7 +138,7 @@ describe('Personal data in events', () => {
       const sealed = await Promise.all(
         Array.from({ length: 20 }, (_, index) => vault.sealAll(owner, [`value ${index}`, index])),
       );
-      const opened = await vault.openAll(sealed.flat());
+      const opened = await vault.openAll(sealed.flat() as SealedValue[]);
       expect(opened).to.deep.equal(
         Array.from({ length: 20 }, (_, index) => [`value ${index}`, index]).flat(),
       );
