@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { inventories, orders } from '../../src/commands/aggregates.js';
+import { inventories } from '../../src/commands/aggregates.js';
 import { checkoutSaga, CHECKOUT_SAGA } from '../../src/commands/checkout/checkoutSaga.js';
 import { DeadlineWorker } from '../../src/commands/checkout/deadlineWorker.js';
 import { handle } from '../../src/commands/commandHandler.js';
@@ -15,19 +15,12 @@ import { PersonalDataVault } from '../../src/infrastructure/personalData/persona
 import type { Consumer } from '../../src/projections/consumer.js';
 import { eventSourceOf, SubscriptionRunner } from '../../src/projections/subscriptionRunner.js';
 import { DatabaseGone, openRunnerProcess, testErrorKinds } from '../support/runnerFixture.js';
-import { TEST_SETTINGS } from '../support/postgresCommands.js';
+import { placeOrderOf, TEST_SETTINGS } from '../support/postgresCommands.js';
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
 const SETTINGS = { paymentRetryDelayMs: 10, paymentRetries: 3 };
 const context = { actor: 'system:test', correlationId: randomUUID(), causationId: randomUUID() };
-const ADDRESS = {
-  name: 'Test Recipient',
-  line1: '1 Main St',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
 
 /** A fault after an event was handled, before its checkpoint commits: the instance is as good as dead. */
 class CrashAfterEvent extends DatabaseGone {}
@@ -185,27 +178,7 @@ describe('The checkout saga', () => {
     return productId;
   }
 
-  async function place(lines: Line[], token: string): Promise<string> {
-    const orderId = randomUUID();
-    const now = new Date();
-    await handle(writer.env.streams, orders, {
-      id: orderId,
-      command: {
-        type: 'PlaceOrder',
-        orderId,
-        userId: `customer-${randomUUID()}`,
-        items: lines.map((line) => ({ ...line, productName: 'Kettle', unitPriceCents: 2500 })),
-        shippingAddress: ADDRESS,
-        paymentMethod: { type: 'card', token },
-        idempotencyKey: randomUUID(),
-        requestHash: randomUUID(),
-        now: now.toISOString(),
-        expiresAt: new Date(now.getTime() + 600_000).toISOString(),
-      },
-      context: { ...context, correlationId: randomUUID() },
-    });
-    return orderId;
-  }
+  const place = (lines: Line[], token: string): Promise<string> => placeOrderOf(writer.env, { lines, token });
 
   /** Waits until every order given has its outcome and the saga has nothing left to do. */
   async function settled(orderIds: readonly string[], timeoutMs = 20_000): Promise<void> {

@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { orders } from '../../src/commands/aggregates.js';
 import { changeDeadlines } from '../../src/commands/checkout/checkoutTables.js';
 import { DeadlineWorker } from '../../src/commands/checkout/deadlineWorker.js';
 import type { CommandEnvironment } from '../../src/commands/commandEnvironment.js';
-import { handle } from '../../src/commands/commandHandler.js';
 import { PaymentSimulator } from '../../src/infrastructure/payments/paymentSimulator.js';
 import { postgresConnectionConfig, sqlQueryOn } from '../../src/infrastructure/postgres/database.js';
 import { postgresNotifications } from '../../src/infrastructure/postgres/postgresNotifications.js';
 import { PostgresConsumerStore } from '../../src/infrastructure/postgres/postgresConsumerStore.js';
-import { openPostgresCommands, type PostgresCommands } from '../support/postgresCommands.js';
+import { openPostgresCommands, placeOrderOf, type PostgresCommands } from '../support/postgresCommands.js';
 import { silentLogger } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
-
-const ADDRESS = {
-  name: 'Test Recipient',
-  line1: '1 Main St',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
 
 describe('The checkout deadline worker', () => {
   let postgres: PostgresCommands;
@@ -61,27 +51,13 @@ describe('The checkout deadline worker', () => {
   }
 
   /** A pending order whose expiry has passed. */
-  async function expiredOrder(): Promise<string> {
-    const orderId = randomUUID();
-    const placedAt = new Date(Date.now() - 60_000);
-    await handle(postgres.env.streams, orders, {
-      id: orderId,
-      command: {
-        type: 'PlaceOrder',
-        orderId,
-        userId: `customer-${randomUUID()}`,
-        items: [{ productId: randomUUID(), productName: 'Kettle', quantity: 1, unitPriceCents: 2500 }],
-        shippingAddress: ADDRESS,
-        paymentMethod: { type: 'card', token: 'tok_visa' },
-        idempotencyKey: randomUUID(),
-        requestHash: randomUUID(),
-        now: placedAt.toISOString(),
-        expiresAt: new Date(placedAt.getTime() + 1_000).toISOString(),
-      },
-      context: { actor: 'system:test', correlationId: randomUUID(), causationId: randomUUID() },
+  const expiredOrder = (): Promise<string> =>
+    placeOrderOf(postgres.env, {
+      lines: [{ productId: randomUUID(), quantity: 1 }],
+      token: 'tok_visa',
+      placedAt: new Date(Date.now() - 60_000),
+      timeoutMs: 1_000,
     });
-    return orderId;
-  }
 
   const recordExpiry = (orderId: string) =>
     changeDeadlines(query(), [

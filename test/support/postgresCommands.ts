@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { orders } from '../../src/commands/aggregates.js';
+import { handle } from '../../src/commands/commandHandler.js';
 import type { CommandEnvironment } from '../../src/commands/commandEnvironment.js';
 import { eventStreams } from '../../src/commands/eventStreams.js';
 import { PostgresEventStore } from '../../src/infrastructure/eventstore/postgresEventStore.js';
@@ -6,6 +9,7 @@ import { EventCodec } from '../../src/infrastructure/personalData/eventCodec.js'
 import { PersonalDataVault } from '../../src/infrastructure/personalData/personalDataVault.js';
 import { createPool, postgresConnectionConfig } from '../../src/infrastructure/postgres/database.js';
 import { createTestDatabase, silentLogger } from './testDatabase.js';
+import { TEST_ADDRESS } from './shop.js';
 
 export interface PostgresCommands {
   /** What the shop's command modules work with, as the shop wires it. */
@@ -52,4 +56,35 @@ export function openCommandsOn(connectionString: string): PostgresCommands {
       await pool.end();
     },
   };
+}
+
+export interface OrderToPlace {
+  lines: readonly { productId: string; quantity: number }[];
+  token: string;
+  placedAt?: Date;
+  /** How long after its placement the order expires. */
+  timeoutMs?: number;
+}
+
+/** Appends an order placed by a fresh customer, as the placement would, with kettles at 25.00. */
+export async function placeOrderOf(env: CommandEnvironment, order: OrderToPlace): Promise<string> {
+  const orderId = randomUUID();
+  const placedAt = order.placedAt ?? new Date();
+  await handle(env.streams, orders, {
+    id: orderId,
+    command: {
+      type: 'PlaceOrder',
+      orderId,
+      userId: `customer-${randomUUID()}`,
+      items: order.lines.map((line) => ({ ...line, productName: 'Kettle', unitPriceCents: 2500 })),
+      shippingAddress: TEST_ADDRESS,
+      paymentMethod: { type: 'card', token: order.token },
+      idempotencyKey: randomUUID(),
+      requestHash: randomUUID(),
+      now: placedAt.toISOString(),
+      expiresAt: new Date(placedAt.getTime() + (order.timeoutMs ?? 600_000)).toISOString(),
+    },
+    context: { actor: 'system:test', correlationId: randomUUID(), causationId: randomUUID() },
+  });
+  return orderId;
 }

@@ -1,14 +1,16 @@
 import { assertNever } from '../../domain/shared/assertNever.js';
 import type { CheckoutCommand, CheckoutInput } from '../../domain/checkout/checkoutProcess.js';
+import type { Payment, PaymentEvent } from '../../domain/payment/payment.js';
+import type { PaymentCommand } from '../../domain/payment/payment.decide.js';
 import { RuleViolation } from '../../domain/shared/errors.js';
 import type { ShopEvent } from '../../domain/shopEvents.js';
 import { inventories, orders, payments } from '../aggregates.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
-import { type CommandContext, handle } from '../commandHandler.js';
+import { type CommandContext, type Handled, handle } from '../commandHandler.js';
 import { derivedUuid } from '../derivedIds.js';
 
 /** The actor of everything the checkout does on its own. */
-export const CHECKOUT_ACTOR = 'system:checkout';
+const CHECKOUT_ACTOR = 'system:checkout';
 
 /**
  * What made the checkout send a command: an event it reacted to, or a deadline it fired. Every id
@@ -28,9 +30,9 @@ const contextOf = (cause: CheckoutCause): CommandContext => ({
 });
 
 const idsFrom =
-  (cause: CheckoutCause, step: number) =>
+  (cause: CheckoutCause, step: string) =>
   (_event: ShopEvent, index: number): string =>
-    derivedUuid('checkout', cause.id, String(step), String(index));
+    derivedUuid('checkout', cause.id, step, String(index));
 
 /** An event a checkout command appended, with the id it was given. */
 export interface Written {
@@ -52,7 +54,7 @@ export async function sendCheckoutCommand(
   step = 0,
 ): Promise<Written[]> {
   const now = env.now().toISOString();
-  const eventId = idsFrom(cause, step);
+  const eventId = idsFrom(cause, String(step));
   const request = { context: contextOf(cause), retryOnConflict: true, eventId };
   const written = ({ events }: { events: CheckoutInput['event'][] }): Written[] =>
     events.map((event, index) => ({ id: eventId(event, index), event }));
@@ -102,6 +104,23 @@ export async function sendCheckoutCommand(
       return assertNever(command);
   }
 }
+
+/**
+ * Records the provider's answer to a charge (or that none came), through the same context and
+ * derived ids as the checkout's other commands: fired again, the deadline records it once.
+ */
+export const answerCharge = (
+  env: CommandEnvironment,
+  command: PaymentCommand,
+  cause: CheckoutCause,
+): Promise<Handled<Payment, PaymentEvent>> =>
+  handle(env.streams, payments, {
+    id: command.orderId,
+    command,
+    context: contextOf(cause),
+    retryOnConflict: true,
+    eventId: idsFrom(cause, 'answer'),
+  });
 
 async function ifStillUndecided(send: () => Promise<Written[]>): Promise<Written[]> {
   try {

@@ -8,6 +8,7 @@ import {
   initialCheckout,
   orderIdOf,
 } from '../../domain/checkout/checkoutProcess.js';
+import { categoryOfEventType } from '../../domain/shopEvents.js';
 import type { Consumer } from '../../projections/consumer.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
 import type { StoredEvent } from '../storedEvents.js';
@@ -39,8 +40,9 @@ type CheckoutEvent = StoredEvent<CheckoutInput['event']>;
 
 const CHECKOUT_CATEGORIES = new Set(['order', 'inventory', 'payment']);
 
+// Decoding checked each event's type against its stream's category: the type tells it.
 const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent =>
-  CHECKOUT_CATEGORIES.has(stored.streamId.slice(0, stored.streamId.indexOf('-')));
+  CHECKOUT_CATEGORIES.has(categoryOfEventType(stored.event.type) ?? '');
 
 /**
  * The checkout process manager on the subscription runner. Each order's process state is read,

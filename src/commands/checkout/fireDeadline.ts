@@ -4,10 +4,9 @@ import { RuleViolation } from '../../domain/shared/errors.js';
 import { assertNever } from '../../domain/shared/assertNever.js';
 import { orders, payments } from '../aggregates.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
-import { handle, load } from '../commandHandler.js';
-import { derivedUuid } from '../derivedIds.js';
+import { load } from '../commandHandler.js';
 import type { PaymentProvider } from '../payment/paymentProvider.js';
-import { CHECKOUT_ACTOR, type CheckoutCause, sendCheckoutCommand } from './checkoutCommands.js';
+import { answerCharge, type CheckoutCause, sendCheckoutCommand } from './checkoutCommands.js';
 import { deadlineId, type StoredDeadline } from './checkoutTables.js';
 
 export interface DeadlineDependencies {
@@ -55,14 +54,7 @@ async function charge(
   // Answered already: by this deadline fired before, or by an earlier attempt.
   if (payment.status !== 'Requested' || payment.failedAttempts >= attempt) return;
   const { state: order } = await load(env.streams, orders, orderId);
-  const answer = (command: PaymentCommand) =>
-    handle(env.streams, payments, {
-      id: orderId,
-      command,
-      context: { actor: CHECKOUT_ACTOR, correlationId: cause.correlationId, causationId: cause.id },
-      retryOnConflict: true,
-      eventId: (_event, index) => derivedUuid('checkout', cause.id, 'answer', String(index)),
-    });
+  const answer = (command: PaymentCommand) => answerCharge(env, command, cause);
   const now = () => env.now().toISOString();
   // An order that ended before its charge began is never charged; one begun may have been, and
   // asking again with the same key tells.
