@@ -128,19 +128,24 @@ const productBody = (index: number) => ({
   initialStock: STOCK_PER_PRODUCT,
 });
 
+/** Both sides mint tokens at `POST /dev/token`, the shop's development issuer and the baseline's own. */
+const devTokens =
+  (client: HttpClient): Side['token'] =>
+  async (sub, roles) => {
+    const answer = expectStatus(
+      await client.send('POST', '/dev/token', { body: { sub, roles } }),
+      200,
+      'token',
+    );
+    return String(answer.body.access_token);
+  };
+
 function shopSide(port: number, events: EventCount): Side {
   const client = new HttpClient(port);
   return {
     name: 'ours (event-sourced)',
     http: client,
-    token: async (sub, roles) => {
-      const answer = expectStatus(
-        await client.send('POST', '/dev/token', { body: { sub, roles } }),
-        200,
-        'token',
-      );
-      return String(answer.body.access_token);
-    },
+    token: devTokens(client),
     createProduct: async (token, index) => {
       const answer = await client.send('POST', '/api/v1/products', { token, body: productBody(index) });
       return String(expectStatus(answer, 201, 'POST /products').body.id);
@@ -185,14 +190,7 @@ function crudSide(port: number): Side {
   return {
     name: 'CRUD baseline',
     http: client,
-    token: async (sub, roles) => {
-      const answer = expectStatus(
-        await client.send('POST', '/dev/token', { body: { sub, roles } }),
-        200,
-        'token',
-      );
-      return String(answer.body.access_token);
-    },
+    token: devTokens(client),
     createProduct: async (token, index) => {
       const answer = await client.send('POST', '/products', { token, body: productBody(index) });
       return String(expectStatus(answer, 201, 'POST /products').body.id);
