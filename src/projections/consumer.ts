@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../commands/storedEvents.js';
+import type { RecordedEvent } from '../eventstore/eventStore.js';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -13,6 +14,8 @@ export type SqlQuery = <Row extends object = Record<string, unknown>>(
 
 export interface ConsumerTransaction {
   query: SqlQuery;
+  /** Runs `callback` once the transaction has committed; never if it rolls back. */
+  afterCommit(callback: () => void): void;
 }
 
 /**
@@ -29,6 +32,13 @@ export interface Consumer {
    * consumer that sends commands for each event commits its progress more often with fewer.
    */
   maxBatchSize?: number;
+  /**
+   * Whether the consumer has anything to do with an event, told from what the store holds; every
+   * event is wanted when left out. Batches with no wanted event take no transaction: the
+   * checkpoint moves past them with the next batch that has one, or on its own a little later.
+   * Answer false only for events the consumer would ignore whatever they hold.
+   */
+  wants?(event: Pick<RecordedEvent, 'id' | 'streamId' | 'type'>): boolean;
   /**
    * Handles events in order, in one transaction with the checkpoint that moves past them: pages
    * while catching up, then what has arrived when live. Throwing rolls the whole batch back.

@@ -54,6 +54,12 @@ export interface RunnerSettings {
   firstRetryDelayMs: number;
   /** The wait before following the stream again after a dependency failed. */
   restartDelayMs: number;
+  /**
+   * How long the checkpoint may stay before events the consumer does not want, when no batch it
+   * wants comes to move it: a restart hands those events over again, and the consumer passes them
+   * over again.
+   */
+  passedOverCheckpointMs: number;
 }
 
 const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
@@ -61,7 +67,21 @@ const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
   attempts: 5,
   firstRetryDelayMs: 200,
   restartDelayMs: 1000,
+  passedOverCheckpointMs: 250,
 };
+
+/**
+ * How far this instance has followed the stream: `stored` is the checkpoint as committed, `reached`
+ * the last event handled or passed over, and `passedOverSince` when `reached` first went past
+ * `stored` without a transaction.
+ */
+interface Progress {
+  stored: number;
+  reached: number;
+  passedOverSince: number | undefined;
+}
+
+const FLUSH_DUE = Symbol('the passed-over checkpoint is due');
 
 /** Up, down, or up but with something an operator should look at (`degraded`). */
 export type WorkerHealth = { status: 'up' } | { status: 'degraded' | 'down'; detail: string };
@@ -201,16 +221,19 @@ export class SubscriptionRunner {
   }
 
   private async follow(signal: AbortSignal): Promise<void> {
-    const checkpoint = await this.catchUp(await this.store.checkpoint(this.name), signal);
+    const checkpoint = await this.store.checkpoint(this.name);
+    const progress: Progress = { stored: checkpoint, reached: checkpoint, passedOverSince: undefined };
+    await this.catchUp(progress, signal);
     if (signal.aborted) return;
-    await this.followLive(checkpoint, signal);
+    await this.storePassedOver(progress);
+    await this.followLive(progress, signal);
   }
 
   /**
    * Reads page after page while whole pages come back, each page one batch, the next page read
-   * while this one is handled; answers the checkpoint reached.
+   * while this one is handled.
    */
-  private async catchUp(from: number, signal: AbortSignal): Promise<number> {
+  private async catchUp(progress: Progress, signal: AbortSignal): Promise<void> {
     const pageAfter = (position: number): Promise<RecordedEvent[]> => {
       const page = this.source.readAll({
         fromPosition: position + 1,
@@ -221,39 +244,93 @@ export class SubscriptionRunner {
       page.catch(() => undefined);
       return page;
     };
-    let checkpoint = from;
-    let page = pageAfter(checkpoint);
+    let page = pageAfter(progress.reached);
     while (!signal.aborted) {
       const events = await page;
       const last = events.at(-1);
       if (!last) break;
       const full = events.length === this.settings.maxBatchSize;
       if (full) page = pageAfter(last.position);
-      checkpoint = await this.apply(events, checkpoint, signal);
+      await this.take(events, progress, signal);
       if (!full) break;
     }
-    return checkpoint;
   }
 
-  /** Follows the subscription from where catching up ended, handing on what is ready at once. */
-  private async followLive(from: number, signal: AbortSignal): Promise<void> {
-    let checkpoint = from;
+  /**
+   * Follows the subscription from where catching up ended, handing on what is ready at once, and
+   * storing a checkpoint left behind passed-over events once it is due.
+   */
+  private async followLive(progress: Progress, signal: AbortSignal): Promise<void> {
     // Ends the subscription's wait for new events once this stops following, whatever the reason.
     const reading = new AbortController();
     const events = this.source.subscribeToAll({
-      fromPosition: checkpoint + 1,
+      fromPosition: progress.reached + 1,
       ...categoryFilterOf(this.consumer),
       signal: AbortSignal.any([signal, reading.signal]),
     });
     const batches = readyBatches(events, this.settings.maxBatchSize);
     try {
-      for (let next = await batches.next(); !next.done && !signal.aborted; next = await batches.next()) {
-        checkpoint = await this.apply(next.value, checkpoint, signal);
+      let next = batches.next();
+      while (!signal.aborted) {
+        const ready = await this.untilFlushDue(next, progress);
+        if (ready === FLUSH_DUE) {
+          await this.storePassedOver(progress);
+          continue;
+        }
+        if (ready.done || signal.aborted) break;
+        next = batches.next();
+        await this.take(ready.value, progress, signal);
       }
     } finally {
       reading.abort();
       await batches.return(undefined);
     }
+  }
+
+  /** The next batch, or FLUSH_DUE first if passed-over events have waited long enough. */
+  private async untilFlushDue<T>(next: Promise<T>, progress: Progress): Promise<T | typeof FLUSH_DUE> {
+    if (progress.passedOverSince === undefined) return next;
+    const waitMs = progress.passedOverSince + this.settings.passedOverCheckpointMs - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const due = new Promise<typeof FLUSH_DUE>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, waitMs), FLUSH_DUE);
+    });
+    try {
+      return await Promise.race([next, due]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A batch with an event the consumer wants is applied, in a transaction that also moves the
+   * checkpoint past what was passed over before it; a batch with none is passed over.
+   */
+  private async take(
+    events: readonly RecordedEvent[],
+    progress: Progress,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const last = (events.at(-1) as RecordedEvent).position;
+    if (!events.some((event) => this.wanted(event))) {
+      progress.reached = last;
+      progress.passedOverSince ??= Date.now();
+      return;
+    }
+    progress.stored = await this.apply(events, progress.stored, signal);
+    progress.reached = progress.stored;
+    progress.passedOverSince = undefined;
+  }
+
+  private async storePassedOver(progress: Progress): Promise<void> {
+    if (progress.reached === progress.stored) return;
+    await this.store.advance(this.name, progress.stored, progress.reached, async () => undefined);
+    progress.stored = progress.reached;
+    progress.passedOverSince = undefined;
+  }
+
+  private wanted(event: RecordedEvent): boolean {
+    return this.consumer.wants?.(event) ?? true;
   }
 
   /** Handles a batch in one transaction; when that fails, each event alone, to find the one at fault. */
@@ -322,7 +399,9 @@ export class SubscriptionRunner {
     const behindParked = events.filter((event) => parked.has(event.streamId));
     if (behindParked.length > 0)
       await tx.park(behindParked.map((event) => parkedEntry(event, EARLIER_EVENT_PARKED, 0)));
-    const toHandle = events.filter((event) => !parked.has(event.streamId)).map(decodeStoredEvent);
+    const toHandle = events
+      .filter((event) => !parked.has(event.streamId) && this.wanted(event))
+      .map(decodeStoredEvent);
     if (toHandle.length > 0) await this.consumer.handle(toHandle, tx);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { changeDeadlines } from '../../src/commands/checkout/checkoutTables.js';
+import { saveCheckouts } from '../../src/commands/checkout/checkoutTables.js';
 import { DeadlineWorker } from '../../src/commands/checkout/deadlineWorker.js';
 import type { CommandEnvironment } from '../../src/commands/commandEnvironment.js';
 import { PaymentSimulator } from '../../src/infrastructure/payments/paymentSimulator.js';
@@ -60,7 +60,7 @@ describe('The checkout deadline worker', () => {
     });
 
   const recordExpiry = (orderId: string) =>
-    changeDeadlines(query(), [
+    saveCheckouts(query(), new Map(), [
       {
         orderId,
         correlationId: randomUUID(),

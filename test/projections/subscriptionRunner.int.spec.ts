@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { ValidationError } from '../../src/domain/shared/errors.js';
 import type { EventToAppend } from '../../src/eventstore/eventStore.js';
 import type { Consumer } from '../../src/projections/consumer.js';
+import type { ConsumerStore } from '../../src/projections/consumerStore.js';
 import type { RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { retryParked, SubscriptionRunner } from '../../src/projections/subscriptionRunner.js';
 import {
@@ -330,6 +331,89 @@ describe('The subscription runner', () => {
       expect(parked.map((entry) => [entry.streamId, entry.attempts, entry.error])).to.deep.equal([
         [`inventory-${productId}`, 3, 'Error: never passes'],
       ]);
+    });
+  });
+
+  describe('with events its consumer does not want', () => {
+    /** The consumer store, counting the transactions that move the checkpoint. */
+    const countingAdvances = (): { store: ConsumerStore; advances: () => number } => {
+      let advances = 0;
+      const store = Object.create(shop.consumers) as ConsumerStore;
+      store.advance = (consumer, from, to, work) => {
+        advances += 1;
+        return shop.consumers.advance(consumer, from, to, work);
+      };
+      return { store, advances: () => advances };
+    };
+
+    const wantingOnly = (table: string, productId: string): Consumer => ({
+      ...recordingConsumer(table, 'first'),
+      wants: (event) => event.streamId === `inventory-${productId}`,
+    });
+
+    it('passes them over without a transaction, moving the checkpoint with the next event it wants', async () => {
+      const table = await newTable();
+      const [wanted, other] = [randomUUID(), randomUUID()];
+      const counting = countingAdvances();
+      const runner = new SubscriptionRunner(
+        wantingOnly(table, wanted),
+        counting.store,
+        shop.source,
+        testErrorKinds,
+        silentLogger,
+        { passedOverCheckpointMs: 600_000 },
+      );
+      runner.start();
+      try {
+        const head = await shop.store.headPosition();
+        await waitFor(checkpointReaches(table, head), 10_000, () => 'not caught up');
+        const advancesCaughtUp = counting.advances();
+        await appendRestocks([other], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const last = await appendRestocks([wanted], [11]);
+        await waitFor(checkpointReaches(table, last), 10_000, () => 'the wanted event was not handled');
+        expect(counting.advances() - advancesCaughtUp, 'transactions after catching up').to.equal(1);
+        const rows = (await effects(table)).filter((row) => row.position > String(head));
+        expect(rows.map((row) => [row.stream_id, row.quantity])).to.deep.equal([[`inventory-${wanted}`, 11]]);
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it('moves the checkpoint past them on its own soon after, when nothing it wants follows', async () => {
+      const table = await newTable();
+      const runner = shop.runner(wantingOnly(table, randomUUID()), { passedOverCheckpointMs: 20 });
+      runner.start();
+      const other = randomUUID();
+      const last = await appendRestocks([other], [1, 2, 3]);
+      await waitFor(checkpointReaches(table, last), 10_000, () => 'the checkpoint stayed behind');
+      expect((await effects(table)).filter((row) => row.stream_id.endsWith(other))).to.deep.equal([]);
+    });
+  });
+
+  describe('with a handler that asks to be told of its commit', () => {
+    it('tells it after each transaction that committed, and never for one rolled back', async () => {
+      const table = await newTable();
+      const told: number[] = [];
+      const recording = recordingConsumer(table, 'first', (quantity) =>
+        quantity === 13 ? new ValidationError('quantity', 'thirteen is refused') : undefined,
+      );
+      const runner = shop.runner({
+        ...recording,
+        handle: async (events, tx) => {
+          tx.afterCommit(() => told.push(...events.map((stored) => stored.position)));
+          await recording.handle(events, tx);
+        },
+      });
+      runner.start();
+      const productId = randomUUID();
+      const last = await appendRestocks([productId], [12, 13, 14]);
+      await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+      const handled = (await effects(table)).map((row) => Number(row.position));
+      const mine = await shop.store.readStream(`inventory-${productId}`);
+      expect(told.filter((position) => mine.some((event) => event.position === position))).to.deep.equal([
+        mine[0]?.position,
+      ]);
+      expect(told.every((position) => handled.includes(position))).to.equal(true);
     });
   });
 });

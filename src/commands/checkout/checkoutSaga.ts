@@ -13,7 +13,7 @@ import type { Consumer } from '../../projections/consumer.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
 import type { StoredEvent } from '../storedEvents.js';
 import { type CheckoutCause, sendCheckoutCommand, type Written } from './checkoutCommands.js';
-import { changeDeadlines, type DeadlineChange, loadProcesses, saveProcesses } from './checkoutTables.js';
+import { type DeadlineChange, loadProcesses, saveCheckouts } from './checkoutTables.js';
 
 export const CHECKOUT_SAGA = 'checkout-saga';
 
@@ -40,9 +40,34 @@ type CheckoutEvent = StoredEvent<CheckoutInput['event']>;
 
 const CHECKOUT_CATEGORIES = new Set(['order', 'inventory', 'payment']);
 
+const isCheckoutType = (type: string): boolean => CHECKOUT_CATEGORIES.has(categoryOfEventType(type) ?? '');
+
 // Decoding checked each event's type against its stream's category: the type tells it.
-const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent =>
-  CHECKOUT_CATEGORIES.has(categoryOfEventType(stored.event.type) ?? '');
+const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent => isCheckoutType(stored.event.type);
+
+/** How many ids of its own events the saga remembers having taken in, the oldest forgotten first. */
+const OWN_EVENTS_REMEMBERED = 10_000;
+
+/**
+ * Ids of events the saga appended and took in at once, in a batch that committed: when the
+ * subscription brings them round, they are passed over without a transaction. One forgotten, or
+ * never known to this process, is handled again, and changes nothing.
+ */
+class TakenIn {
+  private readonly ids = new Set<string>();
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  addAll(ids: readonly string[]): void {
+    for (const id of ids) this.ids.add(id);
+    for (const oldest of this.ids) {
+      if (this.ids.size <= OWN_EVENTS_REMEMBERED) break;
+      this.ids.delete(oldest);
+    }
+  }
+}
 
 /**
  * The checkout process manager on the subscription runner. Each order's process state is read,
@@ -53,9 +78,11 @@ const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent =>
  */
 export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptions): Consumer {
   const concurrency = options.concurrency ?? 16;
+  const takenIn = new TakenIn();
   return {
     name: CHECKOUT_SAGA,
     maxBatchSize: SAGA_BATCH_SIZE,
+    wants: (event) => isCheckoutType(event.type) && !takenIn.has(event.id),
     handle: async (events, tx) => {
       const byOrder = new Map<string, CheckoutEvent[]>();
       for (const stored of events) {
@@ -70,6 +97,7 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
       const known = await loadProcesses(tx.query, [...byOrder.keys()]);
       const changed = new Map<string, CheckoutProcess>();
       const deadlines: DeadlineChange[] = [];
+      const own: string[] = [];
       const drive = async (orderId: string, orderEvents: readonly CheckoutEvent[]): Promise<void> => {
         let state = known.get(orderId) ?? initialCheckout;
         const react = async (input: CheckoutInput, cause: CheckoutCause): Promise<void> => {
@@ -82,10 +110,11 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
           }
           // What the saga appended it takes in at once rather than when the events come round:
           // each step saves a trip through the store. Delivered later, they decide nothing more.
-          for (const own of await act(env, orderId, cause, actions, deadlines)) {
+          for (const written of await act(env, orderId, cause, actions, deadlines)) {
+            own.push(written.id);
             await react(
-              { event: own.event, recordedAt: env.now().toISOString() },
-              { id: own.id, correlationId: cause.correlationId },
+              { event: written.event, recordedAt: env.now().toISOString() },
+              { id: written.id, correlationId: cause.correlationId },
             );
           }
         };
@@ -102,8 +131,8 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
           for (let next = queue.shift(); next; next = queue.shift()) await drive(...next);
         }),
       );
-      await saveProcesses(tx.query, changed);
-      await changeDeadlines(tx.query, deadlines);
+      await saveCheckouts(tx.query, changed, deadlines);
+      tx.afterCommit(() => takenIn.addAll(own));
     },
   };
 }

@@ -29,19 +29,6 @@ export async function loadProcesses(
   return new Map(rows.map((row) => [row.order_id, row.state]));
 }
 
-export async function saveProcesses(
-  query: SqlQuery,
-  processes: ReadonlyMap<string, CheckoutProcess>,
-): Promise<void> {
-  if (processes.size === 0) return;
-  await query(
-    `INSERT INTO checkout_processes (order_id, state, updated_at)
-     SELECT order_id, state, now() FROM unnest($1::text[], $2::jsonb[]) AS saved (order_id, state)
-     ON CONFLICT (order_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-    [[...processes.keys()], [...processes.values()].map((state) => JSON.stringify(state))],
-  );
-}
-
 export interface DeadlineChange {
   orderId: string;
   correlationId: string;
@@ -50,10 +37,15 @@ export interface DeadlineChange {
 }
 
 /**
- * Records deadlines and drops others, in the order the changes came: of several changes to one
- * deadline of an order in one batch, the last stands. A deadline of a kind the order has replaces it.
+ * Writes the processes a batch moved on and its deadline changes in one statement, and tells the
+ * deadline worker when it recorded one. Of several changes to one deadline of an order in one
+ * batch, the last stands; a deadline of a kind the order has replaces it if its attempt is later.
  */
-export async function changeDeadlines(query: SqlQuery, changes: readonly DeadlineChange[]): Promise<void> {
+export async function saveCheckouts(
+  query: SqlQuery,
+  processes: ReadonlyMap<string, CheckoutProcess>,
+  changes: readonly DeadlineChange[],
+): Promise<void> {
   const last = new Map<string, DeadlineChange>();
   for (const change of changes) {
     const kind = change.schedule?.kind ?? change.unschedule;
@@ -67,30 +59,40 @@ export async function changeDeadlines(query: SqlQuery, changes: readonly Deadlin
   const unscheduled = [...last.values()].flatMap((change) =>
     change.unschedule ? [{ orderId: change.orderId, kind: change.unschedule }] : [],
   );
-  if (unscheduled.length > 0) {
-    await query(
-      `DELETE FROM checkout_deadlines AS deadline USING unnest($1::text[], $2::text[]) AS dropped (order_id, kind)
-       WHERE deadline.order_id = dropped.order_id AND deadline.kind = dropped.kind`,
-      [unscheduled.map((change) => change.orderId), unscheduled.map((change) => change.kind)],
-    );
-  }
-  if (scheduled.length === 0) return;
+  if (processes.size === 0 && scheduled.length === 0 && unscheduled.length === 0) return;
+  // The keys of `dropped` and `recorded` are apart (the last change of each stands), so the two
+  // statements on checkout_deadlines never meet on a row.
   await query(
-    `INSERT INTO checkout_deadlines (order_id, kind, attempt, due_at, correlation_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[])
-     ON CONFLICT (order_id, kind) DO UPDATE SET
-       attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, correlation_id = EXCLUDED.correlation_id,
-       started_at = NULL, failures = 0, last_error = NULL, parked_at = NULL
-     WHERE checkout_deadlines.attempt < EXCLUDED.attempt`,
+    `WITH saved AS (
+       INSERT INTO checkout_processes (order_id, state, updated_at)
+       SELECT order_id, state, now() FROM unnest($1::text[], $2::jsonb[]) AS saved (order_id, state)
+       ON CONFLICT (order_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+     ), dropped AS (
+       DELETE FROM checkout_deadlines AS deadline
+        USING unnest($3::text[], $4::text[]) AS dropped (order_id, kind)
+        WHERE deadline.order_id = dropped.order_id AND deadline.kind = dropped.kind
+     ), recorded AS (
+       INSERT INTO checkout_deadlines (order_id, kind, attempt, due_at, correlation_id)
+       SELECT * FROM unnest($5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::text[])
+       ON CONFLICT (order_id, kind) DO UPDATE SET
+         attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, correlation_id = EXCLUDED.correlation_id,
+         started_at = NULL, failures = 0, last_error = NULL, parked_at = NULL
+       WHERE checkout_deadlines.attempt < EXCLUDED.attempt
+     )
+     SELECT pg_notify($10, '') WHERE cardinality($5::text[]) > 0`,
     [
+      [...processes.keys()],
+      [...processes.values()].map((state) => JSON.stringify(state)),
+      unscheduled.map((change) => change.orderId),
+      unscheduled.map((change) => change.kind),
       scheduled.map((deadline) => deadline.orderId),
       scheduled.map((deadline) => deadline.kind),
       scheduled.map((deadline) => deadline.attempt),
       scheduled.map((deadline) => deadline.dueAt),
       scheduled.map((deadline) => deadline.correlationId),
+      DEADLINES_CHANNEL,
     ],
   );
-  await query('SELECT pg_notify($1, $2)', [DEADLINES_CHANNEL, '']);
 }
 
 interface DeadlineRow {

@@ -12,6 +12,7 @@ export function checkoutCompleter(env: CommandEnvironment): Consumer {
   return {
     name: 'checkout-completer',
     category: 'cart',
+    wants: (event) => event.type === 'CartCheckedOut',
     handle: async (events) => {
       for (const stored of events) {
         if (stored.event.type !== 'CartCheckedOut') continue;

@@ -51,8 +51,8 @@ export interface PostgresConsumerStoreOptions {
 
 /**
  * Checkpoints, parked events and the lock of every consumer, in PostgreSQL. The lock is a session
- * advisory lock on a connection of its own, so that it ends when its holder dies; the checkpoint
- * row, locked and compared in every transaction, keeps an instance that lost the lock and does not
+ * advisory lock on a connection of its own, so that it ends when its holder dies; the checkpoint,
+ * locked and compared in every transaction, keeps an instance that lost the lock and does not
  * know it yet from handling what its successor handles.
  */
 export class PostgresConsumerStore implements ConsumerStore {
@@ -150,43 +150,48 @@ export class PostgresConsumerStore implements ConsumerStore {
     to: number,
     work: (tx: RunnerTransaction) => Promise<T>,
   ): Promise<T> {
-    return this.lockedTransaction(consumer, to, async (client, { position: actual, anyParked }) => {
-      if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
-      const result = await work({
-        query: sqlQueryOn(client),
-        parkedAmong: async (streamIds) => {
-          // Nearly always nothing is parked: then no stream is, and asking costs nothing.
-          if (!anyParked) return new Set();
-          const { rows } = await client.query<{ stream_id: string }>(
-            'SELECT DISTINCT stream_id FROM parked_events WHERE consumer = $1 AND stream_id = ANY($2)',
-            [consumer, streamIds],
-          );
-          return new Set(rows.map((row) => row.stream_id));
-        },
-        park: async (events) => {
-          await client.query(
-            `INSERT INTO parked_events (consumer, stream_id, revision, position, event_id, error, attempts)
+    return this.lockedTransaction(
+      consumer,
+      to,
+      async (client, { position: actual, anyParked, afterCommit }) => {
+        if (actual !== from) throw new CheckpointMoved(consumer, from, actual);
+        const result = await work({
+          query: sqlQueryOn(client),
+          afterCommit,
+          parkedAmong: async (streamIds) => {
+            // Nearly always nothing is parked: then no stream is, and asking costs nothing.
+            if (!anyParked) return new Set();
+            const { rows } = await client.query<{ stream_id: string }>(
+              'SELECT DISTINCT stream_id FROM parked_events WHERE consumer = $1 AND stream_id = ANY($2)',
+              [consumer, streamIds],
+            );
+            return new Set(rows.map((row) => row.stream_id));
+          },
+          park: async (events) => {
+            await client.query(
+              `INSERT INTO parked_events (consumer, stream_id, revision, position, event_id, error, attempts)
              SELECT $1, e.stream_id, e.revision, e.position, e.event_id, e.error, e.attempts
                FROM jsonb_to_recordset($2::jsonb)
                  AS e(stream_id text, revision bigint, position bigint, event_id uuid, error text, attempts int)`,
-            [
-              consumer,
-              JSON.stringify(
-                events.map((event) => ({
-                  stream_id: event.streamId,
-                  revision: event.revision,
-                  position: event.position,
-                  event_id: event.eventId,
-                  error: event.error,
-                  attempts: event.attempts,
-                })),
-              ),
-            ],
-          );
-        },
-      });
-      return result;
-    });
+              [
+                consumer,
+                JSON.stringify(
+                  events.map((event) => ({
+                    stream_id: event.streamId,
+                    revision: event.revision,
+                    position: event.position,
+                    event_id: event.eventId,
+                    error: event.error,
+                    attempts: event.attempts,
+                  })),
+                ),
+              ],
+            );
+          },
+        });
+        return result;
+      },
+    );
   }
 
   async unpark(
@@ -194,15 +199,15 @@ export class PostgresConsumerStore implements ConsumerStore {
     streamId: string,
     work: (parked: readonly ParkedEvent[], tx: ConsumerTransaction) => Promise<void>,
   ): Promise<number> {
-    // The checkpoint row is locked before the parked rows are read: the active instance cannot
+    // The checkpoint lock is taken before the parked rows are read: the active instance cannot
     // park or handle in between.
-    return this.lockedTransaction(consumer, undefined, async (client) => {
+    return this.lockedTransaction(consumer, undefined, async (client, { afterCommit }) => {
       const { rows } = await client.query<ParkedRow>(
         'SELECT * FROM parked_events WHERE consumer = $1 AND stream_id = $2 ORDER BY position',
         [consumer, streamId],
       );
       if (rows.length === 0) return 0;
-      await work(rows.map(toParkedEvent), { query: sqlQueryOn(client) });
+      await work(rows.map(toParkedEvent), { query: sqlQueryOn(client), afterCommit });
       await client.query('DELETE FROM parked_events WHERE consumer = $1 AND stream_id = $2', [
         consumer,
         streamId,
@@ -270,9 +275,15 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   /**
-   * A transaction that starts by locking the consumer's checkpoint row and, when `moveTo` is given,
-   * ends by moving it there. Each end is one round trip (two statements sent as one), since a
-   * consumer pays them once a batch.
+   * A transaction that starts by taking the consumer's checkpoint lock and, when `moveTo` is given,
+   * ends by moving the checkpoint there. Each end is one round trip (statements sent as one), since
+   * a consumer pays them once a batch.
+   *
+   * The lock is a transaction advisory lock, not a row lock: a row lock gives the transaction an id
+   * from its first statement, and an open transaction id holds back the event store's horizon, so
+   * every event appended while a consumer handles its batch (the saga's own commands among them)
+   * would wait for that batch's commit before any subscriber could read it. With the advisory lock
+   * the transaction takes an id only when it first writes, at the end of its batch.
    */
   private async lockedTransaction<T>(
     consumer: string,
@@ -286,25 +297,34 @@ export class PostgresConsumerStore implements ConsumerStore {
     let broken: Error | undefined;
     const onError = (error: Error): void => void (broken = error);
     client.on('error', onError);
+    const committed: (() => void)[] = [];
     const name = client.escapeLiteral(consumer);
     try {
-      // Two statements answer two results: the driver's types know only one.
+      // Three statements answer three results: the driver's types know only one. The checkpoint
+      // is read after the lock is granted, in a statement of its own, so it is never an older
+      // snapshot's.
       const opened: unknown = await client.query(
-        `BEGIN; SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = ${name}) AS any_parked
-                  FROM consumer_checkpoints WHERE consumer = ${name} FOR UPDATE`,
+        `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || ${name}, 0));
+         SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = ${name}) AS any_parked
+           FROM consumer_checkpoints WHERE consumer = ${name}`,
       );
       const locked = Array.isArray(opened)
-        ? (opened[1] as pg.QueryResult<{ position: string; any_parked: boolean }>)
+        ? (opened[2] as pg.QueryResult<{ position: string; any_parked: boolean }>)
         : undefined;
       const row = locked?.rows[0];
       if (row === undefined)
         throw new Error(`consumer ${consumer} has no checkpoint row: it never took its lock`);
-      const result = await work(client, { position: Number(row.position), anyParked: row.any_parked });
+      const result = await work(client, {
+        position: Number(row.position),
+        anyParked: row.any_parked,
+        afterCommit: (callback) => void committed.push(callback),
+      });
       await client.query(
         moveTo === undefined
           ? 'COMMIT'
           : `UPDATE consumer_checkpoints SET position = ${moveTo}, updated_at = now() WHERE consumer = ${name}; COMMIT`,
       );
+      for (const callback of committed) callback();
       return result;
     } catch (error) {
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
@@ -321,6 +341,7 @@ export class PostgresConsumerStore implements ConsumerStore {
 interface LockedCheckpoint {
   position: number;
   anyParked: boolean;
+  afterCommit: ConsumerTransaction['afterCommit'];
 }
 
 function toParkedEvent(row: ParkedRow): ParkedEvent {
