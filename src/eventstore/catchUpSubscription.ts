@@ -11,6 +11,8 @@ export interface CatchUpOptions {
   fromPosition: number;
   batchSize: number;
   readBatch(fromPosition: number, maxCount: number): Promise<Batch>;
+  /** The category the batches are read from, if one: changes to others do not wake the reader. */
+  category?: string | undefined;
   changes: ChangeSignal;
   /** How soon to look again while events are held back. */
   heldBackPollMs: number;
@@ -34,6 +36,7 @@ export async function* catchUp(options: CatchUpOptions): AsyncGenerator<Recorded
     if (events.length === options.batchSize) continue;
     await changes.waitForChange(
       versionBeforeRead,
+      { fromPosition: next, category: options.category },
       heldBack ? options.heldBackPollMs : options.idlePollMs,
       signal,
     );

@@ -43,7 +43,7 @@ export class InMemoryEventStore implements EventStore {
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
-    validateStreamId(streamId);
+    const category = validateStreamId(streamId);
     validateExpectedRevision(expected);
     validateEvents(events);
     const stream = this.streams.get(streamId) ?? [];
@@ -70,8 +70,8 @@ export class InMemoryEventStore implements EventStore {
       this.eventsById.set(event.id, event);
     }
     this.streams.set(streamId, [...stream, ...recorded]);
-    this.changes.notify();
     const last = recorded[recorded.length - 1] as RecordedEvent;
+    this.changes.notify({ lastPosition: last.position, categories: [category] });
     return { revision: last.revision, position: last.position };
   }
 
@@ -111,6 +111,7 @@ export class InMemoryEventStore implements EventStore {
         events: await this.readAll({ fromPosition: from, maxCount, ...(category ? { category } : {}) }),
         heldBack: false,
       }),
+      category,
       changes: this.changes,
       heldBackPollMs: 10,
       idlePollMs: 60_000,

@@ -393,15 +393,18 @@ export class SubscriptionRunner {
     }
   }
 
-  /** Events of parked streams are parked behind them; the rest are decoded and handled. */
+  /**
+   * Of the events the consumer wants, those of parked streams are parked behind them, and the rest
+   * are decoded and handled. Events it does not want are passed over, in parked streams too, so
+   * that what is parked never depends on how the events fell into batches.
+   */
   private async handleIn(tx: RunnerTransaction, events: readonly RecordedEvent[]): Promise<void> {
-    const parked = await tx.parkedAmong([...new Set(events.map((event) => event.streamId))]);
-    const behindParked = events.filter((event) => parked.has(event.streamId));
+    const wanted = events.filter((event) => this.wanted(event));
+    const parked = await tx.parkedAmong([...new Set(wanted.map((event) => event.streamId))]);
+    const behindParked = wanted.filter((event) => parked.has(event.streamId));
     if (behindParked.length > 0)
       await tx.park(behindParked.map((event) => parkedEntry(event, EARLIER_EVENT_PARKED, 0)));
-    const toHandle = events
-      .filter((event) => !parked.has(event.streamId) && this.wanted(event))
-      .map(decodeStoredEvent);
+    const toHandle = wanted.filter((event) => !parked.has(event.streamId)).map(decodeStoredEvent);
     if (toHandle.length > 0) await this.consumer.handle(toHandle, tx);
   }
 }

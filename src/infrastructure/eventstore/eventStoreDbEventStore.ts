@@ -235,6 +235,7 @@ export class EventStoreDbEventStore implements EventStore {
         // EventStoreDB orders its log itself: there is no open transaction to wait for.
         heldBack: false,
       }),
+      category,
       changes: this.changes,
       heldBackPollMs: IDLE_POLL_MS,
       idlePollMs: IDLE_POLL_MS,

@@ -17,7 +17,7 @@ import type {
 import { WrongExpectedVersion } from '../../eventstore/errors.js';
 import { canonicalEvent, verifyChain } from '../../eventstore/hashChain.js';
 import { settleConflict } from '../../eventstore/idempotency.js';
-import { ChangeSignal } from '../../eventstore/changeSignal.js';
+import { type Change, ChangeSignal } from '../../eventstore/changeSignal.js';
 import { type Batch, catchUp } from '../../eventstore/catchUpSubscription.js';
 import { type Upcast, upcasterChain } from '../../eventstore/upcasting.js';
 import {
@@ -264,11 +264,12 @@ export class PostgresEventStore implements EventStore {
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
-    validateStreamId(streamId);
+    const category = validateStreamId(streamId);
     validateExpectedRevision(expected);
     validateEvents(events);
     const result = await this.appendWithRetries(streamId, events, expected);
-    this.changes.notify();
+    // Subscribers in this process hear of it before the notification comes round through Postgres.
+    this.changes.notify({ lastPosition: result.position, categories: [category] });
     return result;
   }
 
@@ -387,6 +388,7 @@ export class PostgresEventStore implements EventStore {
       fromPosition,
       batchSize: SUBSCRIPTION_BATCH_SIZE,
       readBatch: (from, maxCount) => this.readBatch(from, maxCount, category),
+      category,
       changes: this.changes,
       heldBackPollMs: HELD_BACK_POLL_MS,
       idlePollMs: IDLE_POLL_MS,
@@ -437,7 +439,7 @@ class NotificationListener {
 
   private async connect(): Promise<void> {
     const client = new pg.Client(this.connection);
-    client.on('notification', () => this.changes.notify());
+    client.on('notification', (message) => this.changes.notify(changeIn(message.payload)));
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'event notification connection failed');
       void this.reconnect(client);
@@ -474,5 +476,18 @@ class NotificationListener {
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+}
+
+/** The change es_append announced; none for a payload without one, which then concerns everyone. */
+function changeIn(payload: string | undefined): Change | undefined {
+  try {
+    const told = JSON.parse(payload ?? '') as Partial<Change>;
+    const { lastPosition, categories } = told;
+    if (!Number.isSafeInteger(lastPosition) || !Array.isArray(categories)) return undefined;
+    if (!categories.every((category) => typeof category === 'string')) return undefined;
+    return { lastPosition: lastPosition as number, categories };
+  } catch {
+    return undefined;
   }
 }

@@ -271,6 +271,28 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
       expect(read.map((event) => event.position)).to.deep.equal([before.position, after.position]);
     });
 
+    it('announces where an append’s events end and their category, for subscribers to tell if it concerns them', async () => {
+      const listener = await pool.connect();
+      try {
+        const heard: string[] = [];
+        listener.on('notification', (message) => heard.push(message.payload ?? ''));
+        await listener.query('LISTEN es_events');
+        const streamId = freshStream();
+        const written = await store.append(streamId, testEvents(2), 'no_stream');
+        await waitFor(
+          async () => heard.length > 0,
+          5_000,
+          () => 'no notification came',
+        );
+        expect(heard.map((payload) => JSON.parse(payload) as unknown)).to.deep.equal([
+          { lastPosition: written.position, categories: [streamId.split('-')[0]] },
+        ]);
+      } finally {
+        await listener.query('UNLISTEN es_events');
+        listener.release();
+      }
+    });
+
     it('delivers events appended by another process, announced by notification', async () => {
       const otherProcess = newStore();
       try {
