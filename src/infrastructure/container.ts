@@ -27,6 +27,7 @@ import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/
 import { Registry } from 'prom-client';
 import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
+import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
 import { eventStreams, type EventStreams } from '../commands/eventStreams.js';
@@ -72,6 +73,7 @@ const TOKENS = {
   CommandEnvironment: Symbol('CommandEnvironment'),
   ConsumerStore: Symbol('ConsumerStore'),
   PaymentProvider: Symbol('PaymentProvider'),
+  DataKeyCache: Symbol('DataKeyCache'),
   Clock: Symbol('Clock'),
 } as const;
 
@@ -109,8 +111,19 @@ function createContainer(config: Config, logger: Logger, usage: 'server' | 'tool
   });
   container.bind<Identity>(TOKENS.Identity).toDynamicValue(() => createIdentity(config));
   container.bind<Clock>(TOKENS.Clock).toConstantValue(() => new Date());
+  // Keys are kept only while it runs, which the server's start sees to; a tool reads every key.
+  container.bind<DataKeyCache>(TOKENS.DataKeyCache).toDynamicValue(async (context) => {
+    const { connectionString } = await context.getAsync<Database>(TOKENS.Database);
+    return new DataKeyCache(
+      postgresNotifications(postgresConnectionConfig(connectionString, 'shop-data-keys'), logger),
+      logger,
+    );
+  });
   container.bind<EventCodec>(TOKENS.EventCodec).toDynamicValue(async (context) => {
-    const vault = new PersonalDataVault(await context.getAsync<pg.Pool>(TOKENS.Pool));
+    const vault = new PersonalDataVault(
+      await context.getAsync<pg.Pool>(TOKENS.Pool),
+      await context.getAsync<DataKeyCache>(TOKENS.DataKeyCache),
+    );
     return new EventCodec(await context.getAsync<EventStore>(TOKENS.EventStore), vault);
   });
   container
@@ -242,6 +255,9 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const core = await shopCore(container, logger);
   const runners = core.consumers.map((consumer) => core.runnerFor(consumer));
   const workers: BackgroundWorker[] = [...runners, core.deadlineWorker];
+  // Started first, stopped last: what the others open is then opened with keys kept in memory. It
+  // is no part of readiness: while it cannot hear of erasures it keeps no key, slower but correct.
+  const dataKeys = await container.getAsync<DataKeyCache>(TOKENS.DataKeyCache);
   const { authenticated, requireRole } = authentication(identity);
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
@@ -287,7 +303,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   });
   const closeAll = async (): Promise<void> => {
     try {
-      await stopInReverse(workers);
+      await stopInReverse([dataKeys, ...workers]);
     } finally {
       await limitsRedis?.close();
       await eventStore.close();
@@ -306,7 +322,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     await closeAll();
     throw error;
   }
-  for (const worker of workers) worker.start();
+  for (const worker of [dataKeys, ...workers]) worker.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'shop listening');
   return {

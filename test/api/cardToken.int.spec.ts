@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { waitFor } from '../support/waitFor.js';
 import { ERASED } from '../../src/domain/personalData.js';
 import type { JsonObject, JsonValue, RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { EventCodec } from '../../src/infrastructure/personalData/eventCodec.js';
@@ -223,6 +224,12 @@ describe('A card token', () => {
       forgotten = await newShopper();
       forgottenOrderId = await orderKettles(shop, { admin, shopper: forgotten.token }, 1, {}, CARD_TOKEN);
       await vault.forget(forgotten.userId);
+      // Forgotten by another process: the shop drops the key it keeps once the notification comes.
+      await waitFor(
+        async () => (await audited(forgottenOrderId)).history.events[0]?.data.paymentMethod === ERASED,
+        5_000,
+        () => 'the shop never heard of the erasure',
+      );
     });
 
     it('is erased for every reader, those inside the shop included', async () => {

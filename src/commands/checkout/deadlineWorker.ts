@@ -17,8 +17,13 @@ import {
 import { type DeadlineDependencies, fireDeadline } from './fireDeadline.js';
 
 /** Tells when something was sent on a channel; `close` stops listening. */
+/** LISTEN on a channel; `onLost` is told when the connection ends, after which nothing is heard. */
 export interface Notifications {
-  listen(channel: string, onNotification: () => void): Promise<{ close(): Promise<void> }>;
+  listen(
+    channel: string,
+    onNotification: (payload: string) => void,
+    onLost?: () => void,
+  ): Promise<{ close(): Promise<void> }>;
 }
 
 export interface DeadlineMetrics {

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { ERASED } from '../../domain/personalData.js';
+import { FORGOTTEN_CHANNEL, type KeptKeys, NO_KEPT_KEYS } from './dataKeyCache.js';
 
 /** How an encrypted field is stored in an event's data. */
 export interface SealedValue {
@@ -13,9 +14,15 @@ export function isSealed(value: unknown): value is SealedValue {
   return typeof value === 'object' && value !== null && '$sealed' in value;
 }
 
-/** AES-256-GCM with one data key per customer, kept in `customer_data_keys`, never in events. */
+/**
+ * AES-256-GCM with one data key per customer, kept in `customer_data_keys`, never in events; keys
+ * read or created are kept in `kept` (see DataKeyCache), none by default.
+ */
 export class PersonalDataVault {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly kept: KeptKeys = NO_KEPT_KEYS,
+  ) {}
 
   /**
    * Seals each value with the owner's key, read (or created) once for all of them; a forgotten
@@ -45,12 +52,24 @@ export class PersonalDataVault {
   /** Each value opened, or ERASED once its owner's key is gone; one query reads all the owners' keys. */
   async openAll(sealed: readonly SealedValue[]): Promise<JsonValue[]> {
     if (sealed.length === 0) return [];
-    const owners = [...new Set(sealed.map((value) => value.$sealed.owner))];
-    const result = await this.pool.query<{ customer_id: string; data_key: Buffer | null }>(
-      'SELECT customer_id, data_key FROM customer_data_keys WHERE customer_id = ANY($1)',
-      [owners],
-    );
-    const keys = new Map(result.rows.map((row) => [row.customer_id, row.data_key]));
+    const keys = new Map<string, Buffer | null>();
+    const unknown: string[] = [];
+    for (const owner of new Set(sealed.map((value) => value.$sealed.owner))) {
+      const key = this.kept.get(owner);
+      if (key === undefined) unknown.push(owner);
+      else keys.set(owner, key);
+    }
+    if (unknown.length > 0) {
+      const epoch = this.kept.epoch();
+      const result = await this.pool.query<{ customer_id: string; data_key: Buffer | null }>(
+        'SELECT customer_id, data_key FROM customer_data_keys WHERE customer_id = ANY($1)',
+        [unknown],
+      );
+      for (const row of result.rows) {
+        keys.set(row.customer_id, row.data_key);
+        this.kept.keep(row.customer_id, row.data_key, epoch);
+      }
+    }
     return sealed.map((value) => {
       const { owner, iv, tag, data } = value.$sealed;
       const key = keys.get(owner);
@@ -71,10 +90,13 @@ export class PersonalDataVault {
    */
   async forget(owner: string): Promise<void> {
     await this.pool.query(
-      `INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, NULL)
-       ON CONFLICT (customer_id) DO UPDATE SET data_key = NULL`,
-      [owner],
+      `WITH forgotten AS (
+         INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, NULL)
+         ON CONFLICT (customer_id) DO UPDATE SET data_key = NULL)
+       SELECT pg_notify($2, $1)`,
+      [owner, FORGOTTEN_CHANNEL],
     );
+    this.kept.forgotten(owner);
   }
 
   /**
@@ -82,6 +104,15 @@ export class PersonalDataVault {
    * once they are forgotten.
    */
   private async keyFor(owner: string): Promise<Buffer | null> {
+    const known = this.kept.get(owner);
+    if (known !== undefined) return known;
+    const epoch = this.kept.epoch();
+    const key = await this.readOrCreateKey(owner);
+    this.kept.keep(owner, key, epoch);
+    return key;
+  }
+
+  private async readOrCreateKey(owner: string): Promise<Buffer | null> {
     const { rows } = await this.pool.query<{ data_key: Buffer | null }>(
       `WITH created AS (
          INSERT INTO customer_data_keys (customer_id, data_key) VALUES ($1, $2)

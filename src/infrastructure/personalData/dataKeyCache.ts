@@ -1,0 +1,138 @@
+import type { Logger } from 'pino';
+import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
+import { delay } from '../../projections/delay.js';
+import type { WorkerHealth } from '../../projections/subscriptionRunner.js';
+import type { BackgroundWorker } from '../workers.js';
+
+/** The channel on which forgetting a customer is announced, with the customer's id as payload. */
+export const FORGOTTEN_CHANNEL = 'customer_forgotten';
+
+/** How many customers' keys one process keeps, the least recently used given up first. */
+const KEYS_KEPT = 50_000;
+
+/** How long after its connection ended it listens again, unless told otherwise. */
+const LISTEN_AGAIN_MS = 1000;
+
+/** What the vault asks of its keys in memory; `epoch` changes whenever a kept key may be stale. */
+export interface KeptKeys {
+  /** The owner's key; null once forgotten; undefined when not kept. */
+  get(owner: string): Buffer | null | undefined;
+  /** Keeps a key read from the table, unless the keys were invalidated since `epoch`. */
+  keep(owner: string, key: Buffer | null, epoch: number): void;
+  forgotten(owner: string): void;
+  epoch(): number;
+}
+
+/** Keeps nothing: every seal and every opening reads the table. */
+export const NO_KEPT_KEYS: KeptKeys = {
+  get: () => undefined,
+  keep: () => undefined,
+  forgotten: () => undefined,
+  epoch: () => 0,
+};
+
+/**
+ * Customers' data keys kept in memory, so that opening an event's personal fields costs no query.
+ * Forgetting a customer is announced on FORGOTTEN_CHANNEL: a process drops the key as it hears of
+ * it, and keeps no key while it cannot hear (before it listens, and after its connection ends), so
+ * that an erasure made elsewhere is never missed. A key read while an erasure came in is not kept:
+ * it may be the erased one.
+ */
+export class DataKeyCache implements KeptKeys, BackgroundWorker {
+  readonly name = 'personal-data-keys';
+  private readonly keys = new Map<string, Buffer | null>();
+  private invalidations = 0;
+  private hearing = false;
+  private stopping = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly notifications: Notifications,
+    private readonly logger: Logger,
+    private readonly listenAgainMs = LISTEN_AGAIN_MS,
+  ) {}
+
+  get(owner: string): Buffer | null | undefined {
+    const key = this.keys.get(owner);
+    if (key === undefined) return undefined;
+    this.keys.delete(owner);
+    this.keys.set(owner, key);
+    return key;
+  }
+
+  keep(owner: string, key: Buffer | null, epoch: number): void {
+    if (!this.hearing || epoch !== this.invalidations) return;
+    this.keys.delete(owner);
+    this.keys.set(owner, key);
+    if (this.keys.size > KEYS_KEPT) this.keys.delete(this.keys.keys().next().value as string);
+  }
+
+  forgotten(owner: string): void {
+    this.invalidations += 1;
+    // Forgetting is for good: a forgotten customer is kept as such, even when heard of elsewhere.
+    if (this.hearing) this.keys.set(owner, null);
+  }
+
+  epoch(): number {
+    return this.invalidations;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = new AbortController();
+    this.running = this.listenWhileRunning(this.stopping.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    this.running = undefined;
+  }
+
+  async health(): Promise<WorkerHealth> {
+    if (!this.running) return { status: 'down', detail: 'not running' };
+    return this.hearing
+      ? { status: 'up' }
+      : { status: 'degraded', detail: 'not hearing of erasures: every data key is read from the table' };
+  }
+
+  private async listenWhileRunning(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const lost = new AbortController();
+      try {
+        const listening = await this.notifications.listen(
+          FORGOTTEN_CHANNEL,
+          (owner) => this.forgotten(owner),
+          () => {
+            this.hear(false);
+            lost.abort();
+          },
+        );
+        if (!lost.signal.aborted) this.hear(true);
+        await untilAborted(AbortSignal.any([signal, lost.signal]));
+        this.hear(false);
+        await listening.close().catch(() => undefined);
+      } catch (error) {
+        this.logger.warn(
+          { err: error },
+          'cannot hear of erasures; data keys are read from the table meanwhile',
+        );
+      }
+      this.hear(false);
+      await delay(this.listenAgainMs, signal);
+    }
+  }
+
+  /** Whatever was kept before hearing began, or while it was cut off, may be stale. */
+  private hear(hearing: boolean): void {
+    this.hearing = hearing;
+    this.invalidations += 1;
+    this.keys.clear();
+  }
+}
+
+const untilAborted = (signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
