@@ -27,7 +27,7 @@ export class RevisionMismatch extends Error {
   }
 }
 
-export interface CommandRequest<Command> {
+export interface CommandRequest<Command, State = unknown> {
   /** The aggregate's id: its stream is `aggregate.streamId(id)`. */
   id: string;
   command: Command;
@@ -45,6 +45,12 @@ export interface CommandRequest<Command> {
    * are found already stored, and it answers as a command that changed nothing.
    */
   eventId?: (event: ShopEvent, index: number) => string;
+  /**
+   * The stream as the caller read it a moment ago: the first decision is taken on it instead of
+   * reading again. Only its events are trusted, by the revision they are appended at; a decision
+   * on it that appends nothing, or refuses, is taken again on a fresh read, as it may be stale.
+   */
+  known?: LoadedState<State> | undefined;
 }
 
 export interface Loaded<State, Event extends ShopEvent> {
@@ -179,24 +185,60 @@ async function inTurn<T>(streamId: string, work: () => Promise<T>): Promise<T> {
 export function handle<Command, Event extends ShopEvent, State>(
   streams: EventStreams,
   aggregate: Aggregate<Command, Event, State>,
-  request: CommandRequest<Command>,
+  request: CommandRequest<Command, State>,
 ): Promise<Handled<State, Event>> {
   return inTurn(aggregate.streamId(request.id), () => decideAndAppend(streams, aggregate, request));
+}
+
+/**
+ * The state a decision starts from: the caller's, or else the one this process folded last, where
+ * the aggregate keeps it (neither read again: the append's expected revision checks them); a fresh
+ * read otherwise, and whenever `fresh` is asked for.
+ */
+function startingState<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  request: CommandRequest<Command, State>,
+  fresh: boolean,
+): { loaded: LoadedState<State> | Promise<LoadedState<State>>; unchecked: boolean } {
+  const known =
+    request.known ??
+    (aggregate.keepFoldedState
+      ? (foldedStates.get(streams)?.get(aggregate.streamId(request.id)) as LoadedState<State> | undefined)
+      : undefined);
+  // A revision the caller pinned is compared with the stream as it is, never as it was.
+  if (fresh || known === undefined || request.ifMatch !== undefined) {
+    return { loaded: loadState(streams, aggregate, request.id), unchecked: false };
+  }
+  return { loaded: known, unchecked: true };
 }
 
 async function decideAndAppend<Command, Event extends ShopEvent, State>(
   streams: EventStreams,
   aggregate: Aggregate<Command, Event, State>,
-  request: CommandRequest<Command>,
+  request: CommandRequest<Command, State>,
 ): Promise<Handled<State, Event>> {
   const { decider } = aggregate;
   const streamId = aggregate.streamId(request.id);
   const { context, ifMatch } = request;
+  let fresh = false;
   for (let attempt = 1; ; attempt += 1) {
-    const { state, revision, position } = await loadState(streams, aggregate, request.id);
+    const start = startingState(streams, aggregate, request, fresh);
+    const { state, revision, position } = await start.loaded;
     if (ifMatch !== undefined && ifMatch !== revision) throw new RevisionMismatch(ifMatch, revision);
-    const decided = decider.decide(request.command, state);
-    if (decided.length === 0) return { state, revision, position, events: [] };
+    let decided: Event[];
+    try {
+      decided = decider.decide(request.command, state);
+    } catch (error) {
+      if (!start.unchecked) throw error;
+      fresh = true;
+      continue;
+    }
+    if (decided.length === 0) {
+      if (!start.unchecked) return { state, revision, position, events: [] };
+      fresh = true;
+      continue;
+    }
     const data = await streams.encode(decided);
     const toAppend = decided.map((event, index): EventToAppend => ({
       id: request.eventId?.(event, index) ?? randomUUID(),
@@ -219,10 +261,20 @@ async function decideAndAppend<Command, Event extends ShopEvent, State>(
       return { ...written, events: decided };
     } catch (error) {
       if (error instanceof DuplicateEventId && request.eventId) {
+        // Appended before: what is answered is the stream as it is, read for it.
+        if (start.unchecked) {
+          fresh = true;
+          continue;
+        }
         return { state, revision, position, events: [] };
       }
       if (!(error instanceof WrongExpectedVersion)) throw error;
       if (ifMatch !== undefined) throw new RevisionMismatch(ifMatch, error.actual);
+      // What lost was a state not read for this command: it decides again on a fresh read.
+      if (start.unchecked) {
+        fresh = true;
+        continue;
+      }
       if (!request.retryOnConflict || attempt >= MAX_ATTEMPTS) throw error;
       await backoff(attempt);
     }

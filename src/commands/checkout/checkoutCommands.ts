@@ -6,7 +6,7 @@ import { RuleViolation } from '../../domain/shared/errors.js';
 import type { ShopEvent } from '../../domain/shopEvents.js';
 import { inventories, orders, payments } from '../aggregates.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
-import { type CommandContext, type Handled, handle } from '../commandHandler.js';
+import { type CommandContext, type Handled, handle, type LoadedState } from '../commandHandler.js';
 import { derivedUuid } from '../derivedIds.js';
 
 /** The actor of everything the checkout does on its own. */
@@ -113,6 +113,7 @@ export const answerCharge = (
   env: CommandEnvironment,
   command: PaymentCommand,
   cause: CheckoutCause,
+  known?: LoadedState<Payment>,
 ): Promise<Handled<Payment, PaymentEvent>> =>
   handle(env.streams, payments, {
     id: command.orderId,
@@ -120,6 +121,7 @@ export const answerCharge = (
     context: contextOf(cause),
     retryOnConflict: true,
     eventId: idsFrom(cause, 'answer'),
+    known,
   });
 
 async function ifStillUndecided(send: () => Promise<Written[]>): Promise<Written[]> {

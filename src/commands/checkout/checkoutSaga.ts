@@ -11,6 +11,7 @@ import {
 import { categoryOfEventType } from '../../domain/shopEvents.js';
 import type { Consumer } from '../../projections/consumer.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
+import { RecentIds } from '../recentIds.js';
 import type { StoredEvent } from '../storedEvents.js';
 import { type CheckoutCause, sendCheckoutCommand, type Written } from './checkoutCommands.js';
 import { type DeadlineChange, loadProcesses, saveCheckouts } from './checkoutTables.js';
@@ -49,27 +50,6 @@ const isCheckoutEvent = (stored: StoredEvent): stored is CheckoutEvent => isChec
 const OWN_EVENTS_REMEMBERED = 10_000;
 
 /**
- * Ids of events the saga appended and took in at once, in a batch that committed: when the
- * subscription brings them round, they are passed over without a transaction. One forgotten, or
- * never known to this process, is handled again, and changes nothing.
- */
-class TakenIn {
-  private readonly ids = new Set<string>();
-
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
-  addAll(ids: readonly string[]): void {
-    for (const id of ids) this.ids.add(id);
-    for (const oldest of this.ids) {
-      if (this.ids.size <= OWN_EVENTS_REMEMBERED) break;
-      this.ids.delete(oldest);
-    }
-  }
-}
-
-/**
  * The checkout process manager on the subscription runner. Each order's process state is read,
  * moved on by every event of the batch about that order, and written back in the batch's
  * transaction, with the deadlines it recorded: after a crash, state, deadlines and checkpoint are
@@ -78,7 +58,10 @@ class TakenIn {
  */
 export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptions): Consumer {
   const concurrency = options.concurrency ?? 16;
-  const takenIn = new TakenIn();
+  // Ids of events it appended and took in at once, in a batch that committed: when the
+  // subscription brings them round, they are passed over without a transaction. One forgotten, or
+  // never known to this process, is handled again, and changes nothing.
+  const takenIn = new RecentIds(OWN_EVENTS_REMEMBERED);
   return {
     name: CHECKOUT_SAGA,
     maxBatchSize: SAGA_BATCH_SIZE,
@@ -132,7 +115,7 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
         }),
       );
       await saveCheckouts(tx.query, changed, deadlines);
-      tx.afterCommit(() => takenIn.addAll(own));
+      tx.afterCommit(() => takenIn.add(...own));
     },
   };
 }

@@ -50,11 +50,13 @@ async function charge(
 ): Promise<void> {
   const { env, provider } = dependencies;
   const { orderId, attempt } = deadline;
-  const { state: payment } = await load(env.streams, payments, orderId);
+  const loaded = await load(env.streams, payments, orderId);
+  const { state: payment } = loaded;
   // Answered already: by this deadline fired before, or by an earlier attempt.
   if (payment.status !== 'Requested' || payment.failedAttempts >= attempt) return;
   const { state: order } = await load(env.streams, orders, orderId);
-  const answer = (command: PaymentCommand) => answerCharge(env, command, cause);
+  // The payment as read above: the provider's answer is recorded without reading it again.
+  const answer = (command: PaymentCommand) => answerCharge(env, command, cause, loaded);
   const now = () => env.now().toISOString();
   // An order that ended before its charge began is never charged; one begun may have been, and
   // asking again with the same key tells.

@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import type { CartCheckedOut, CartEvent } from '../../domain/cart/cart.js';
 import type { CheckOutCart } from '../../domain/cart/cart.decide.js';
 import type { OrderCommand, PlaceOrder } from '../../domain/order/order.decide.js';
-import type { ExistingOrder, OrderRequest } from '../../domain/order/order.js';
+import type { ExistingOrder, Order, OrderRequest } from '../../domain/order/order.js';
 import type { Payment } from '../../domain/payment/payment.js';
 import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import { canonicalJson } from '../../eventstore/hashChain.js';
 import type { JsonValue } from '../../eventstore/eventStore.js';
 import { carts, orders, payments } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, eventMetadata, handle, load } from '../commandHandler.js';
+import { type CommandContext, eventMetadata, handle, load, type LoadedState } from '../commandHandler.js';
 import { derivedUuid } from '../derivedIds.js';
+import type { EventStreams } from '../eventStreams.js';
+import { RecentIds } from '../recentIds.js';
 import type { StoredEvent } from '../storedEvents.js';
 
 /** The same Idempotency-Key came back with another body. */
@@ -43,6 +45,26 @@ export const requestHashOf = (body: JsonValue): string =>
 /** Each event of a placement has one id, whichever path appends it and however often. */
 const placementEventId = (orderId: string) => (event: { type: string }) => derivedUuid(event.type, orderId);
 
+/** How many checkouts one process remembers having placed, the oldest forgotten first. */
+const PLACED_CHECKOUTS_REMEMBERED = 10_000;
+
+/** Ids of the checkouts whose orders this process has seen placed, per event store. */
+const placedCheckouts = new WeakMap<EventStreams, RecentIds>();
+
+function placedIn(env: CommandEnvironment): RecentIds {
+  const placed = placedCheckouts.get(env.streams) ?? new RecentIds(PLACED_CHECKOUTS_REMEMBERED);
+  placedCheckouts.set(env.streams, placed);
+  return placed;
+}
+
+/**
+ * Whether this process saw the order of a checkout placed: the checkout completer then has nothing
+ * to do for it. One it does not remember (another process placed it, or it restarted since) is
+ * placed again, which changes nothing.
+ */
+export const wasPlacedHere = (env: CommandEnvironment, checkoutId: string): boolean =>
+  placedIn(env).has(checkoutId);
+
 /** A checkout as the order placed from it needs it: the event, its id and its metadata. */
 type Checkout = Pick<StoredEvent<CartCheckedOut>, 'event' | 'id' | 'metadata'>;
 
@@ -66,7 +88,7 @@ export async function placeOrder(
     return { orderId, position: order.events[0]?.position };
   }
   const checkout = await checkOutCart(env, userId, orderId, request, context);
-  return completeCheckout(env, checkout);
+  return completeCheckout(env, checkout, order);
 }
 
 async function checkOutCart(
@@ -103,6 +125,7 @@ async function checkOutCart(
       context,
       retryOnConflict: true,
       eventId,
+      known: cart,
     });
     const checkedOut = handled.events.find((event) => event.type === 'CartCheckedOut');
     // What was just appended, as the store holds it: no need to read it back.
@@ -156,7 +179,11 @@ function placeOrderCommand(
  * order's events hold, metadata included, comes from the stored checkout, so the request that
  * checked the cart out and the completer that sees the checkout later append the very same event.
  */
-export async function completeCheckout(env: CommandEnvironment, checkout: Checkout): Promise<PlacedOrder> {
+export async function completeCheckout(
+  env: CommandEnvironment,
+  checkout: Checkout,
+  known?: LoadedState<Order>,
+): Promise<PlacedOrder> {
   const { data } = checkout.event;
   const { requestId } = checkout.metadata;
   const placed = await handle(env.streams, orders, {
@@ -170,7 +197,9 @@ export async function completeCheckout(env: CommandEnvironment, checkout: Checko
     },
     retryOnConflict: true,
     eventId: placementEventId(data.orderId),
+    known,
   });
+  placedIn(env).add(checkout.id);
   // Appended now, OrderPlaced is the stream's only event; placed before, it is the first.
   if (placed.events.length > 0) return { orderId: data.orderId, position: placed.position };
   const [first] = await env.streams.store.readStream(orders.streamId(data.orderId), { maxCount: 1 });
