@@ -115,30 +115,36 @@ const storedDeadline = (row: DeadlineRow): StoredDeadline => ({
   failures: row.failures,
 });
 
-/** Deadlines due by `now`, earliest first, but those being fired already. */
+/** What the deadline worker has to do: the deadlines due now, and when the next one will be. */
+export interface DueDeadlines {
+  /** Due by `now`, earliest first, up to the limit, but those being fired already. */
+  due: StoredDeadline[];
+  /** When the earliest deadline due after `now` is; undefined when none waits. */
+  nextDueAt: Date | undefined;
+}
+
+/** One statement a wake-up: the worker asks it after every notification and every firing. */
 export async function dueDeadlines(
   query: SqlQuery,
   now: Date,
   limit: number,
   firing: readonly string[],
-): Promise<StoredDeadline[]> {
-  const { rows } = await query<DeadlineRow>(
-    `SELECT order_id, kind, attempt, due_at, correlation_id, started_at, failures FROM checkout_deadlines
-     WHERE parked_at IS NULL AND due_at <= $1 AND NOT (order_id || ':' || kind = ANY($2::text[]))
-     ORDER BY due_at LIMIT $3`,
+): Promise<DueDeadlines> {
+  const { rows } = await query<Partial<DeadlineRow> & { next_due_at: Date | null }>(
+    `WITH next AS (
+       SELECT min(due_at) AS next_due_at FROM checkout_deadlines WHERE parked_at IS NULL AND due_at > $1)
+     SELECT next.next_due_at, due.* FROM next LEFT JOIN LATERAL (
+       SELECT order_id, kind, attempt, due_at, correlation_id, started_at, failures FROM checkout_deadlines
+        WHERE parked_at IS NULL AND due_at <= $1 AND NOT (order_id || ':' || kind = ANY($2::text[]))
+        ORDER BY due_at LIMIT $3) due ON true`,
     [now, firing, limit],
   );
-  return rows.map(storedDeadline);
-}
-
-/** When the next deadline is due that is not being fired; undefined when none waits. */
-export async function nextDueAt(query: SqlQuery, firing: readonly string[]): Promise<Date | undefined> {
-  const { rows } = await query<{ due_at: Date | null }>(
-    `SELECT min(due_at) AS due_at FROM checkout_deadlines
-     WHERE parked_at IS NULL AND NOT (order_id || ':' || kind = ANY($1::text[]))`,
-    [firing],
-  );
-  return rows[0]?.due_at ?? undefined;
+  return {
+    due: rows
+      .filter((row): row is DeadlineRow & { next_due_at: Date | null } => row.order_id != null)
+      .map(storedDeadline),
+    nextDueAt: rows[0]?.next_due_at ?? undefined,
+  };
 }
 
 export const firingKey = (deadline: Pick<StoredDeadline, 'orderId' | 'kind'>): string =>

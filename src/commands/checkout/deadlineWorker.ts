@@ -11,7 +11,6 @@ import {
   dueDeadlines,
   firingKey,
   markStarted,
-  nextDueAt,
   type StoredDeadline,
 } from './checkoutTables.js';
 import { type DeadlineDependencies, fireDeadline } from './fireDeadline.js';
@@ -129,12 +128,11 @@ export class DeadlineWorker {
       while (!signal.aborted) {
         const free = this.settings.concurrency - this.firing.size;
         const now = this.dependencies.env.now();
-        const due = free > 0 ? await dueDeadlines(this.query, now, free, [...this.firing.keys()]) : [];
+        const { due, nextDueAt } = await dueDeadlines(this.query, now, free, [...this.firing.keys()]);
         for (const deadline of due) this.begin(deadline, now);
-        // A full page: more may be due already.
+        // A full page: more may be due already. With no room, a firing that ends wakes the worker.
         if (free > 0 && due.length === free) continue;
-        const next = await nextDueAt(this.query, [...this.firing.keys()]);
-        const untilNext = next ? next.getTime() - this.dependencies.env.now().getTime() : Infinity;
+        const untilNext = nextDueAt ? nextDueAt.getTime() - this.dependencies.env.now().getTime() : Infinity;
         await this.wakeUp.wait(Math.max(0, Math.min(this.settings.pollMs, untilNext)), signal);
       }
     } finally {

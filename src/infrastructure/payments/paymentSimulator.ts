@@ -29,10 +29,14 @@ export class PaymentSimulator implements PaymentProvider {
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
-    const earlier = await this.answered(request.idempotencyKey);
-    if (earlier) return earlier;
-    if (request.token === 'tok_slow') await new Promise((resolve) => setTimeout(resolve, this.slowChargeMs));
     const outcome = outcomeFor(request.token);
+    // A key seen before answers at once, without the wait or the error; for any other token the
+    // insert below finds it.
+    if (request.token === 'tok_slow' || outcome === undefined) {
+      const earlier = await this.answered(request.idempotencyKey);
+      if (earlier) return earlier;
+    }
+    if (request.token === 'tok_slow') await new Promise((resolve) => setTimeout(resolve, this.slowChargeMs));
     if (outcome === undefined)
       throw new TransientPaymentError('the payment provider is unavailable (tok_error)');
     const detail =
