@@ -1,8 +1,10 @@
-import type { NextFunction, Request, RequestHandler } from 'express';
+import type { KeyObject } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expressjwt, type Request as JwtRequest, UnauthorizedError } from 'express-jwt';
 import jwt from 'jsonwebtoken';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 import { type KeySet, KeySetUnavailable } from './keySet.js';
+import { VerifiedTokens } from './verifiedTokens.js';
 import { USER_ID, USER_ID_RULE } from '../../domain/shared/userId.js';
 
 export const ROLES = ['customer', 'admin', 'analyst', 'auditor'] as const;
@@ -96,6 +98,19 @@ function toAuthProblem(error: unknown): unknown {
   return error;
 }
 
+/** The key a token was verified with, by the kid it named. */
+interface SigningKey {
+  kid: string;
+  key: KeyObject;
+}
+
+/** What a verified token comes to, kept for the next request that brings it. */
+interface KeptVerification {
+  auth: unknown;
+  caller: Caller;
+  signedWith: SigningKey;
+}
+
 /** A verified token's payload and caller, or the problem its request is refused with. */
 type Verification = { authorization: string | undefined } & (
   { auth: unknown; caller: Caller } | { problem: unknown }
@@ -138,13 +153,16 @@ function callerFrom(payload: unknown): Caller {
  * key chosen by the token's `kid` from `keys`.
  */
 export function authentication({ issuer, audience, keys }: AuthenticationOptions): Authentication {
+  // The key each request's token was verified with, by its kid: a kept verification holds while
+  // the key set still answers that very key for it, and a rotated key ends it at once.
+  const signingKeys = new WeakMap<Request, SigningKey>();
   const verify = expressjwt({
     algorithms: ['RS256'],
     issuer,
     audience,
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
     credentialsRequired: true,
-    secret: async (_request, token) => {
+    secret: async (request, token) => {
       if (!token || typeof token.header !== 'object') throw invalidToken('the token is malformed');
       if (token.header.alg !== 'RS256') throw invalidToken('the token must be signed with RS256');
       const { kid } = token.header;
@@ -153,6 +171,7 @@ export function authentication({ issuer, audience, keys }: AuthenticationOptions
       }
       const key = await keys.keyFor(kid);
       if (key === undefined) throw invalidToken('the token is signed by an unknown key');
+      signingKeys.set(request, { kid, key });
       return key;
     },
   });
@@ -161,6 +180,31 @@ export function authentication({ issuer, audience, keys }: AuthenticationOptions
   // off again, so that the route must still ask): the route's pass reuses that verification, kept
   // where nothing else that writes on the request can reach it, for the header it was made for.
   const verifications = new WeakMap<Request, Verification>();
+  const tokens = new VerifiedTokens<KeptVerification>(CLOCK_TOLERANCE_SECONDS * 1000);
+
+  /** The verification kept for this header, if its signing key is still the issuer's. */
+  const keptFor = async (authorization: string | undefined): Promise<KeptVerification | undefined> => {
+    const kept = authorization === undefined ? undefined : tokens.get(authorization);
+    if (kept === undefined) return undefined;
+    return (await keys.keyFor(kept.signedWith.kid)) === kept.signedWith.key ? kept : undefined;
+  };
+
+  const verifyAnew = (request: Request, response: Response, next: NextFunction): void => {
+    const authorization = request.header('authorization');
+    void verify(request, response, (error?: unknown) => {
+      const verification: Verification =
+        error === undefined
+          ? verified(request, authorization)
+          : { authorization, problem: toAuthProblem(error) };
+      verifications.set(request, verification);
+      const signedWith = signingKeys.get(request);
+      if (authorization !== undefined && 'caller' in verification && signedWith !== undefined) {
+        const { auth, caller } = verification;
+        tokens.keep(authorization, { auth, caller, signedWith }, (auth as { exp: number }).exp);
+      }
+      settle(request, verification, next);
+    });
+  };
 
   const authenticate: RequestHandler = (request, response, next) => {
     const authorization = request.header('authorization');
@@ -169,14 +213,19 @@ export function authentication({ issuer, audience, keys }: AuthenticationOptions
       settle(request, earlier, next);
       return;
     }
-    void verify(request, response, (error?: unknown) => {
-      const verification: Verification =
-        error === undefined
-          ? verified(request, authorization)
-          : { authorization, problem: toAuthProblem(error) };
-      verifications.set(request, verification);
-      settle(request, verification, next);
-    });
+    keptFor(authorization).then(
+      (kept) => {
+        if (kept === undefined) {
+          verifyAnew(request, response, next);
+          return;
+        }
+        const verification: Verification = { authorization, auth: kept.auth, caller: kept.caller };
+        verifications.set(request, verification);
+        settle(request, verification, next);
+      },
+      // The key set cannot answer: verifying anew tells the client so, as any other request.
+      () => verifyAnew(request, response, next),
+    );
   };
 
   const authenticated = [authenticate];

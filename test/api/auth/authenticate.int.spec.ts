@@ -272,6 +272,18 @@ describe('Bearer authentication across key rotations', () => {
       expect((await app.get('/me', provider.sign({ key: rotated }))).status).to.equal(200);
       await expectInvalidToken(await app.get('/me', provider.sign()));
     });
+
+    it('refuses a token it verified before once its key is retired, though it still lives', async () => {
+      const app = await appWith({ cooldownMs: 200, maxWaitMs: 2_000 });
+      const token = provider.sign();
+      expect((await app.get('/me', token)).status).to.equal(200);
+      expect((await app.get('/me', token)).status, 'the same token again').to.equal(200);
+
+      const rotated = newSigningKey();
+      provider.publish(rotated);
+      expect((await app.get('/me', provider.sign({ key: rotated }))).status).to.equal(200);
+      await expectInvalidToken(await app.get('/me', token));
+    });
   });
 
   describe('under a flood of tokens with unknown kids', () => {
