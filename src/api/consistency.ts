@@ -12,10 +12,11 @@ const MAX_POLL_MS = 200;
 
 export interface ReadConsistencyOptions {
   /**
-   * The position every event up to which the data a GET reads reflects. Today GETs fold streams
-   * straight from the event store, so it is the store's head as readers see it.
+   * The position every event up to which the data a GET of `path` reads reflects: the checkpoint
+   * of the projector whose read model answers it, or for a GET folded from streams the store's
+   * head as readers see it.
    */
-  readPosition: () => Promise<number>;
+  readPosition: (path: string) => Promise<number>;
   /** How long a GET waits for `X-Min-Position` before answering with what it has (API.md: 5 s). */
   maxWaitMs: number;
 }
@@ -42,10 +43,10 @@ export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOpti
       );
     }
     const deadline = Date.now() + maxWaitMs;
-    let position = await readPosition();
+    let position = await readPosition(request.baseUrl + request.path);
     for (let pause = FIRST_POLL_MS; position < minPosition && Date.now() < deadline;) {
       await delay(Math.min(pause, Math.max(deadline - Date.now(), 0)));
-      position = await readPosition();
+      position = await readPosition(request.baseUrl + request.path);
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     response.setHeader('X-Projection-Position', String(position));

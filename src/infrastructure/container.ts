@@ -27,6 +27,7 @@ import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/
 import { Registry } from 'prom-client';
 import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
+import { CATALOG_PROJECTOR, catalogProjector } from '../projections/catalog/catalogProjector.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
@@ -60,6 +61,12 @@ interface Database {
 
 /** API.md: a GET with X-Min-Position waits at most 5 s for the data it reads to catch up. */
 const MIN_POSITION_WAIT_MS = 5_000;
+
+/** The GETs answered from a read model, with the projector that keeps it; the others fold streams. */
+const READ_MODEL_OF_PATH = new Map([
+  ['/api/v1/products', CATALOG_PROJECTOR],
+  ['/api/v1/categories', CATALOG_PROJECTOR],
+]);
 
 const TOKENS = {
   Config: Symbol('Config'),
@@ -193,7 +200,11 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
     eventSource,
     registry,
     // A new consumer of the event stream is one more line here.
-    consumers: [checkoutCompleter(env), checkoutSaga(env, { settings, metrics: metrics.checkout })],
+    consumers: [
+      checkoutCompleter(env),
+      checkoutSaga(env, { settings, metrics: metrics.checkout }),
+      catalogProjector(),
+    ],
     deadlineWorker: new DeadlineWorker(
       { env, provider: await container.getAsync<PaymentProvider>(TOKENS.PaymentProvider) },
       sqlQueryOn(pool),
@@ -267,7 +278,13 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const app = createApp({
     logger,
     isDependencyDown,
-    consistency: { readPosition: () => eventStore.headPosition(), maxWaitMs: MIN_POSITION_WAIT_MS },
+    consistency: {
+      readPosition: (path) => {
+        const projector = READ_MODEL_OF_PATH.get(path);
+        return projector === undefined ? eventStore.headPosition() : core.consumerStore.checkpoint(projector);
+      },
+      maxWaitMs: MIN_POSITION_WAIT_MS,
+    },
     rateLimit: {
       requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
       authenticate: authenticated,
@@ -282,7 +299,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     routers: [
       openApiRoutes(openApiDocument),
       ...(identity.devIssuer ? [devIssuerRoutes(identity.devIssuer)] : []),
-      catalogRoutes({ env, adminOnly: requireRole('admin') }),
+      catalogRoutes({ env, readModel: sqlQueryOn(pool), adminOnly: requireRole('admin') }),
       cartRoutes({ env, customersOnly: requireRole('customer') }),
       orderRoutes({
         env,

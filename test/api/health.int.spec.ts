@@ -5,7 +5,7 @@ import { type RunningShop, startShop } from '../../src/infrastructure/container.
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
-const WORKERS = ['checkout-completer', 'checkout-saga', 'checkout-deadlines'];
+const WORKERS = ['checkout-completer', 'checkout-saga', 'catalog', 'checkout-deadlines'];
 
 describe('Operations endpoints', () => {
   let database: TestDatabase;
@@ -35,6 +35,7 @@ describe('Operations endpoints', () => {
           readModels: 'up',
           'checkout-completer': 'up',
           'checkout-saga': 'up',
+          catalog: 'up',
           'checkout-deadlines': 'up',
         },
       });

@@ -1,4 +1,4 @@
-import { type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import { IsBoolean, IsDefined, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import type { CommandEnvironment } from '../../commands/commandEnvironment.js';
 import { createCategory } from '../../commands/catalog/category.js';
@@ -15,6 +15,24 @@ import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { IsId, pathId } from '../pathIds.js';
 import { IsText } from '../text.js';
+import type { SqlQuery } from '../../projections/consumer.js';
+import {
+  type ListedProduct,
+  listCategories,
+  listProducts,
+  PRODUCT_SORT_KEYS,
+  type ProductSearch,
+  SORT_DIRECTIONS,
+} from '../../projections/catalog/catalogQueries.js';
+import {
+  idParameter,
+  oneOfParameter,
+  pageOf,
+  pageParameters,
+  queryOf,
+  SEARCH_MAX_LENGTH,
+  textParameter,
+} from '../queryParameters.js';
 
 class CreateCategoryBody {
   @IsText()
@@ -81,22 +99,44 @@ class RestockBody {
 
 export interface CatalogDependencies {
   env: CommandEnvironment;
+  /** Statements on the catalog's read model. */
+  readModel: SqlQuery;
   /** Middleware that lets only administrators through (authentication included). */
   adminOnly: RequestHandler[];
 }
 
-function productBody({ product, availableQuantity }: ProductWithStock) {
+/** A product as API.md shows it, whether folded from its stream or listed from the read model. */
+const productAnswer = (product: ListedProduct & { active: boolean }) => ({
+  id: product.id,
+  name: product.name,
+  description: product.description,
+  price: formatMoney(product.priceCents),
+  categoryId: product.categoryId,
+  imageUrl: product.imageUrl,
+  active: product.active,
+  availableQuantity: product.availableQuantity,
+  createdAt: product.createdAt,
+  updatedAt: product.updatedAt,
+});
+
+const productBody = ({ product, availableQuantity }: ProductWithStock) =>
+  productAnswer({ ...product, active: product.status === 'Active', availableQuantity });
+
+// Only active products are listed.
+const listedProductBody = (product: ListedProduct) => productAnswer({ ...product, active: true });
+
+const PRODUCT_LIST_PARAMETERS = ['search', 'categoryId', 'page', 'size', 'sortBy', 'sortDir'];
+
+function productSearch(request: Request): ProductSearch {
+  const query = queryOf(request, PRODUCT_LIST_PARAMETERS);
+  const search = textParameter(query, 'search', SEARCH_MAX_LENGTH);
   return {
-    id: product.id,
-    name: product.name,
-    description: product.description,
-    price: formatMoney(product.priceCents),
-    categoryId: product.categoryId,
-    imageUrl: product.imageUrl,
-    active: product.status === 'Active',
-    availableQuantity,
-    createdAt: product.createdAt,
-    updatedAt: product.updatedAt,
+    ...pageParameters(query),
+    // A search of nothing but spaces is no search.
+    search: search?.trim() === '' ? undefined : search,
+    categoryId: idParameter(query, 'categoryId'),
+    sortBy: oneOfParameter(query, 'sortBy', PRODUCT_SORT_KEYS),
+    sortDir: oneOfParameter(query, 'sortDir', SORT_DIRECTIONS),
   };
 }
 
@@ -107,8 +147,19 @@ const stockBody = ({ productId, onHand, reserved, available }: StockLevel) => ({
   available,
 });
 
-export function catalogRoutes({ env, adminOnly }: CatalogDependencies): Router {
+export function catalogRoutes({ env, readModel, adminOnly }: CatalogDependencies): Router {
   const router = Router();
+
+  router.get('/api/v1/categories', async (request, response) => {
+    queryOf(request, []);
+    response.json(await listCategories(readModel));
+  });
+
+  router.get('/api/v1/products', async (request, response) => {
+    const search = productSearch(request);
+    const { items, totalItems } = await listProducts(readModel, search);
+    response.json(pageOf(items.map(listedProductBody), search, totalItems));
+  });
 
   router.post('/api/v1/categories', ...adminOnly, async (request, response) => {
     const body = await validBody(CreateCategoryBody, request.body);

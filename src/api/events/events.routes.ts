@@ -1,14 +1,13 @@
 import { type Request, type RequestHandler, Router } from 'express';
 import { withCardTokensMasked } from '../../domain/personalData.js';
-import { ValidationError } from '../../domain/shared/errors.js';
 import type { ReadAllOptions, RecordedEvent } from '../../eventstore/eventStore.js';
-import { parseWholeNumber } from '../http.js';
+import { oneOfParameter, queryOf, wholeNumberParameter } from '../queryParameters.js';
 
 /** The stream prefixes of the shop: `order` selects the `order-<id>` streams. */
 export const STREAM_CATEGORIES = ['category', 'product', 'inventory', 'cart', 'order', 'payment'] as const;
 export const EXPORT_DEFAULT_LIMIT = 1000;
 export const EXPORT_MAX_LIMIT = 10_000;
-const QUERY_PARAMETERS = new Set(['fromPosition', 'limit', 'category']);
+const QUERY_PARAMETERS = ['fromPosition', 'limit', 'category'];
 
 export interface EventExportDependencies {
   /** All events in position order, personal data opened (EventCodec.readAll). */
@@ -16,27 +15,13 @@ export interface EventExportDependencies {
   analystsAndAdmins: RequestHandler[];
 }
 
-function wholeNumber(request: Request, name: string, fallback: number, min: number, max: number): number {
-  const value = request.query[name];
-  if (value === undefined) return fallback;
-  const number = typeof value === 'string' ? parseWholeNumber(value) : undefined;
-  if (number === undefined || number < min || number > max) {
-    throw new ValidationError(name, `must be a whole number from ${min} to ${max}`);
-  }
-  return number;
-}
-
 function exportOptions(request: Request): ReadAllOptions {
-  const unknown = Object.keys(request.query).find((name) => !QUERY_PARAMETERS.has(name));
-  if (unknown !== undefined) throw new ValidationError(unknown, 'is not a parameter of this export');
-  const category = request.query.category;
-  if (category !== undefined && !(STREAM_CATEGORIES as readonly unknown[]).includes(category)) {
-    throw new ValidationError('category', `must be one of ${STREAM_CATEGORIES.join(', ')}`);
-  }
+  const query = queryOf(request, QUERY_PARAMETERS);
+  const category = oneOfParameter(query, 'category', STREAM_CATEGORIES);
   return {
-    fromPosition: wholeNumber(request, 'fromPosition', 0, 0, Number.MAX_SAFE_INTEGER),
-    maxCount: wholeNumber(request, 'limit', EXPORT_DEFAULT_LIMIT, 1, EXPORT_MAX_LIMIT),
-    ...(typeof category === 'string' ? { category } : {}),
+    fromPosition: wholeNumberParameter(query, 'fromPosition', 0, 0, Number.MAX_SAFE_INTEGER),
+    maxCount: wholeNumberParameter(query, 'limit', EXPORT_DEFAULT_LIMIT, 1, EXPORT_MAX_LIMIT),
+    ...(category === undefined ? {} : { category }),
   };
 }
 

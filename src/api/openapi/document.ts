@@ -19,6 +19,8 @@ import { formatMoney } from '../../domain/shared/money.js';
 import { MAX_BODY_DEPTH } from '../bodyShape.js';
 import { PERSONAL_DATA_PATHS } from '../privacy.js';
 import { NO_SPACE_PATTERN, textPattern } from '../text.js';
+import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_MAX_LENGTH } from '../queryParameters.js';
+import { PRODUCT_SORT_KEYS, SORT_DIRECTIONS } from '../../projections/catalog/catalogQueries.js';
 
 // openapi-types declares a 3.1 path item to be a 3.0 one as well, so what goes under `paths` must be
 // both; schemas, where 3.1 differs from 3.0, are all in components and only `$ref`'d from paths.
@@ -109,6 +111,22 @@ const body = (name: string): OpenAPIV3.RequestBodyObject & OpenAPIV3_1.RequestBo
   required: true,
   content: { 'application/json': { schema: schema(name) } },
 });
+
+/** API.md's paging: `?page=0&size=20`. */
+const pageParameters = [
+  {
+    name: 'page',
+    in: 'query' as const,
+    required: false,
+    schema: { type: 'integer' as const, minimum: 0, default: 0 },
+  },
+  {
+    name: 'size',
+    in: 'query' as const,
+    required: false,
+    schema: { type: 'integer' as const, minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+  },
+];
 
 const productId = parameter('ProductId');
 const orderId = parameter('OrderId');
@@ -376,6 +394,22 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['id'],
     properties: { id: { type: 'string', format: 'uuid' } },
+  },
+  Category: {
+    type: 'object',
+    required: ['id', 'name'],
+    properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } },
+  },
+  ProductPage: {
+    type: 'object',
+    required: ['items', 'page', 'size', 'totalItems', 'totalPages'],
+    properties: {
+      items: { type: 'array', items: schema('Product') },
+      page: { type: 'integer', minimum: 0 },
+      size: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX },
+      totalItems: { type: 'integer', minimum: 0 },
+      totalPages: { type: 'integer', minimum: 0 },
+    },
   },
   Product: {
     type: 'object',
@@ -655,6 +689,21 @@ const schemas: Record<string, Schema> = {
 
 const catalog: Paths = {
   '/api/v1/categories': {
+    get: {
+      tags: ['Catalog'],
+      operationId: 'listCategories',
+      summary: 'List the categories',
+      description: 'Public. Every category, by name, unpaged; from the catalog read model.',
+      security: [],
+      parameters: [minPosition, requestId],
+      responses: {
+        '200': answer('The categories.', projectionHeaders, {
+          'application/json': { schema: { type: 'array', items: schema('Category') } },
+        }),
+        '400': problem(`An unknown parameter, or ${MALFORMED_MIN_POSITION}`),
+        '503': UNAVAILABLE,
+      },
+    },
     post: {
       tags: ['Catalog'],
       operationId: 'createCategory',
@@ -673,6 +722,56 @@ const catalog: Paths = {
     },
   },
   '/api/v1/products': {
+    get: {
+      tags: ['Catalog'],
+      operationId: 'listProducts',
+      summary: 'List and search the active products',
+      description:
+        'Public. A page of the active products, from the catalog read model. `search` is full-text over ' +
+        'the name (weighted above the description), taken as a search box takes it (words, "quoted ' +
+        'phrases", -excluded words; any text is a valid search); matches come most relevant first unless ' +
+        '`sortBy` is given. Without `search` or `sortBy` they come by name. Ties are broken by id, so ' +
+        'pages neither repeat nor skip a product. Inactive products are never listed.',
+      security: [],
+      parameters: [
+        {
+          name: 'search',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', maxLength: SEARCH_MAX_LENGTH, pattern: textPattern({ blank: true }) },
+        },
+        {
+          name: 'categoryId',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', format: 'uuid' },
+        },
+        ...pageParameters,
+        {
+          name: 'sortBy',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', enum: [...PRODUCT_SORT_KEYS] },
+        },
+        {
+          name: 'sortDir',
+          in: 'query',
+          required: false,
+          description: 'With `sortBy`; ascending by default.',
+          schema: { type: 'string', enum: [...SORT_DIRECTIONS], default: 'ASC' },
+        },
+        minPosition,
+        requestId,
+      ],
+      responses: {
+        '200': answer('A page of products.', projectionHeaders, json('ProductPage')),
+        '400': problem(
+          'A parameter out of range, unknown, given twice, or not one of its values; a search with a ' +
+            `control character or over ${SEARCH_MAX_LENGTH} characters; or ${MALFORMED_MIN_POSITION}`,
+        ),
+        '503': UNAVAILABLE,
+      },
+    },
     post: {
       tags: ['Catalog'],
       operationId: 'createProduct',
