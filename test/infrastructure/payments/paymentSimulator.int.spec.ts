@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
+import type pg from 'pg';
 import { TransientPaymentError } from '../../../src/commands/payment/paymentProvider.js';
 import { PaymentSimulator } from '../../../src/infrastructure/payments/paymentSimulator.js';
-import { createTestDatabase, type TestDatabase } from '../../support/testDatabase.js';
+import { createPool } from '../../../src/infrastructure/postgres/database.js';
+import { createTestDatabase, silentLogger, type TestDatabase } from '../../support/testDatabase.js';
 
 describe('The payment provider simulator', () => {
   let database: TestDatabase;
@@ -12,7 +13,9 @@ describe('The payment provider simulator', () => {
 
   before(async () => {
     database = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: database.connectionString });
+    // The shop's pool, which hears of its clients' errors: pool.end() answers before the clients it
+    // ends have gone, and dropping the database then cuts them off.
+    pool = createPool(database.connectionString, silentLogger);
     simulator = new PaymentSimulator(pool, 20);
   });
 
