@@ -28,6 +28,7 @@ import { Registry } from 'prom-client';
 import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { CATALOG_PROJECTOR, catalogProjector } from '../projections/catalog/catalogProjector.js';
+import { ORDERS_PROJECTOR, ordersProjector } from '../projections/orders/ordersProjector.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
@@ -66,6 +67,7 @@ const MIN_POSITION_WAIT_MS = 5_000;
 const READ_MODEL_OF_PATH = new Map([
   ['/api/v1/products', CATALOG_PROJECTOR],
   ['/api/v1/categories', CATALOG_PROJECTOR],
+  ['/api/v1/orders', ORDERS_PROJECTOR],
 ]);
 
 const TOKENS = {
@@ -204,6 +206,7 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
       checkoutCompleter(env),
       checkoutSaga(env, { settings, metrics: metrics.checkout }),
       catalogProjector(),
+      ordersProjector(),
     ],
     deadlineWorker: new DeadlineWorker(
       { env, provider: await container.getAsync<PaymentProvider>(TOKENS.PaymentProvider) },
@@ -303,6 +306,8 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       cartRoutes({ env, customersOnly: requireRole('customer') }),
       orderRoutes({
         env,
+        readModel: sqlQueryOn(pool),
+        openValues: (values) => codec.openValues(values),
         customersOnly: requireRole('customer'),
         adminOnly: requireRole('admin'),
         customersAndAdmins: requireRole('customer', 'admin'),

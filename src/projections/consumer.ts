@@ -40,6 +40,12 @@ export interface Consumer {
    */
   wants?(event: Pick<RecordedEvent, 'id' | 'streamId' | 'type'>): boolean;
   /**
+   * Whether it takes events with their personal fields as stored, sealed with their customer's key,
+   * instead of opened: a read model that keeps them so is erased with its customer, and opens them
+   * when it serves them.
+   */
+  keepsPersonalDataSealed?: boolean;
+  /**
    * Handles events in order, in one transaction with the checkpoint that moves past them: pages
    * while catching up, then what has arrived when live. Throwing rolls the whole batch back.
    */

@@ -1,3 +1,5 @@
+import type { StoredEvent } from '../commands/storedEvents.js';
+import { categoryOfEventType, type ShopEvent } from '../domain/shopEvents.js';
 import type { SqlQuery } from './consumer.js';
 
 /** A read-model row folded from one stream: `revision` is that stream's last event applied. */
@@ -76,3 +78,9 @@ export async function upsertRows(
     [JSON.stringify(rows)],
   );
 }
+
+/** The events of one stream category; decoding checked each type against its stream's category. */
+export const inCategory =
+  <Event extends ShopEvent>(category: string) =>
+  (stored: StoredEvent): stored is StoredEvent<Event> =>
+    categoryOfEventType(stored.event.type) === category;

@@ -329,6 +329,11 @@ export class SubscriptionRunner {
     progress.passedOverSince = undefined;
   }
 
+  /** The events as the consumer takes them: personal fields opened, unless it keeps them sealed. */
+  private opened(events: readonly RecordedEvent[]): Promise<readonly RecordedEvent[]> {
+    return openedFor(this.consumer, this.source, events);
+  }
+
   private wanted(event: RecordedEvent): boolean {
     return this.consumer.wants?.(event) ?? true;
   }
@@ -342,7 +347,7 @@ export class SubscriptionRunner {
     const last = (events.at(-1) as RecordedEvent).position;
     try {
       // Opening personal data can fail for one event (a sealed value damaged): it is sorted out below.
-      const revealed = await this.source.revealAll(events);
+      const revealed = await this.opened(events);
       await this.store.advance(this.name, checkpoint, last, (tx) => this.handleIn(tx, revealed));
       return last;
     } catch (error) {
@@ -366,7 +371,7 @@ export class SubscriptionRunner {
     for (;;) {
       if (error === undefined) {
         try {
-          const revealed = await this.source.revealAll([event]);
+          const revealed = await this.opened([event]);
           await this.store.advance(this.name, checkpoint, event.position, (tx) =>
             this.handleIn(tx, revealed),
           );
@@ -451,7 +456,7 @@ export async function retryParked(
         const stored = (await source.readStream(streamId)).filter((event) => wanted.has(event.id));
         if (stored.length !== parked.length)
           throw new Error(`${streamId}: some parked events are no longer readable`);
-        await consumer.handle((await source.revealAll(stored)).map(decodeStoredEvent), tx);
+        await consumer.handle((await openedFor(consumer, source, stored)).map(decodeStoredEvent), tx);
       });
     } catch (error) {
       await store.retryFailed(consumer.name, streamId, describe(error));
@@ -460,6 +465,13 @@ export async function retryParked(
   }
   return outcome;
 }
+
+const openedFor = async (
+  consumer: Consumer,
+  source: EventSource,
+  events: readonly RecordedEvent[],
+): Promise<readonly RecordedEvent[]> =>
+  consumer.keepsPersonalDataSealed === true ? events : source.revealAll(events);
 
 const categoryFilterOf = (consumer: Consumer): { category?: string } =>
   consumer.category === undefined ? {} : { category: consumer.category };

@@ -5,7 +5,7 @@ import { type RunningShop, startShop } from '../../src/infrastructure/container.
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
-const WORKERS = ['checkout-completer', 'checkout-saga', 'catalog', 'checkout-deadlines'];
+const WORKERS = ['checkout-completer', 'checkout-saga', 'catalog', 'orders', 'checkout-deadlines'];
 
 describe('Operations endpoints', () => {
   let database: TestDatabase;
@@ -36,6 +36,7 @@ describe('Operations endpoints', () => {
           'checkout-completer': 'up',
           'checkout-saga': 'up',
           catalog: 'up',
+          orders: 'up',
           'checkout-deadlines': 'up',
         },
       });

@@ -1,5 +1,6 @@
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { ROLES } from '../auth/authenticate.js';
+import { USER_ID } from '../../domain/shared/userId.js';
 import { RATE_LIMIT_DEFAULT } from '../rateLimit.js';
 import { EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT, STREAM_CATEGORIES } from '../events/events.routes.js';
 import { CART_LINE_MAX_QUANTITY } from '../../domain/cart/cart.decide.js';
@@ -12,7 +13,7 @@ import {
   PRODUCT_NAME_MAX_LENGTH,
 } from '../../domain/catalog/product.decide.js';
 import { RESTOCK_MAX_QUANTITY } from '../../domain/inventory/inventory.js';
-import { CANCELLATION_REASONS, type OrderStatusCode } from '../../domain/order/order.js';
+import { CANCELLATION_REASONS, ORDER_STATUS_CODES } from '../../domain/order/order.js';
 import { ORDER_MAX_TOTAL_CENTS, ORDER_MIN_TOTAL_CENTS } from '../../domain/order/order.decide.js';
 import type { PaymentStatusCode } from '../../domain/payment/payment.js';
 import { formatMoney } from '../../domain/shared/money.js';
@@ -36,13 +37,6 @@ const parameter = (name: string): OpenAPIV3_1.ReferenceObject => ({
   $ref: `#/components/parameters/${name}`,
 });
 
-const ORDER_STATUSES = [
-  'PENDING',
-  'CONFIRMED',
-  'CANCELLED',
-  'SHIPPED',
-  'DELIVERED',
-] satisfies OrderStatusCode[];
 const PAYMENT_STATUSES = [
   'PENDING',
   'CAPTURED',
@@ -110,6 +104,19 @@ const readHeaders: Headers = { ETag: header('ETag'), 'X-Projection-Position': he
 const body = (name: string): OpenAPIV3.RequestBodyObject & OpenAPIV3_1.RequestBodyObject => ({
   required: true,
   content: { 'application/json': { schema: schema(name) } },
+});
+
+/** API.md's page of a list of `item`. */
+const pageSchema = (item: string) => ({
+  type: 'object' as const,
+  required: ['items', 'page', 'size', 'totalItems', 'totalPages'],
+  properties: {
+    items: { type: 'array' as const, items: schema(item) },
+    page: { type: 'integer' as const, minimum: 0 },
+    size: { type: 'integer' as const, minimum: 1, maximum: PAGE_SIZE_MAX },
+    totalItems: { type: 'integer' as const, minimum: 0 },
+    totalPages: { type: 'integer' as const, minimum: 0 },
+  },
 });
 
 /** API.md's paging: `?page=0&size=20`. */
@@ -400,17 +407,7 @@ const schemas: Record<string, Schema> = {
     required: ['id', 'name'],
     properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } },
   },
-  ProductPage: {
-    type: 'object',
-    required: ['items', 'page', 'size', 'totalItems', 'totalPages'],
-    properties: {
-      items: { type: 'array', items: schema('Product') },
-      page: { type: 'integer', minimum: 0 },
-      size: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX },
-      totalItems: { type: 'integer', minimum: 0 },
-      totalPages: { type: 'integer', minimum: 0 },
-    },
-  },
+  ProductPage: pageSchema('Product'),
   Product: {
     type: 'object',
     required: [
@@ -515,6 +512,7 @@ const schemas: Record<string, Schema> = {
       refundedAmount: schema('Money'),
     },
   },
+  OrderPage: pageSchema('Order'),
   Order: {
     type: 'object',
     required: [
@@ -532,7 +530,7 @@ const schemas: Record<string, Schema> = {
     properties: {
       id: { type: 'string', format: 'uuid' },
       userId: { type: 'string', description: 'The `sub` of the customer who placed it.' },
-      status: { type: 'string', enum: ORDER_STATUSES },
+      status: { type: 'string', enum: [...ORDER_STATUS_CODES] },
       items: { type: 'array', minItems: 1, items: schema('OrderLine') },
       totalAmount: schema('Money'),
       shippingAddress: schema('Address'),
@@ -1018,6 +1016,43 @@ function orderTransition(
 
 const orders: Paths = {
   '/api/v1/orders': {
+    get: {
+      tags: ['Orders'],
+      operationId: 'listOrders',
+      summary: 'List orders, newest first',
+      description:
+        'Roles: customer (their own orders) or admin (everyone’s, or one customer’s with `userId`). From ' +
+        'the orders read model; each order as `GET /orders/{id}` shows it, a forgotten customer’s address ' +
+        'erased. Ties in time are broken by id, so pages neither repeat nor skip an order.',
+      security: bearer,
+      parameters: [
+        ...pageParameters,
+        {
+          name: 'status',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', enum: [...ORDER_STATUS_CODES] },
+        },
+        {
+          name: 'userId',
+          in: 'query',
+          required: false,
+          description: 'Admin only: the orders of this customer (a token’s `sub`).',
+          schema: { type: 'string', pattern: USER_ID.source },
+        },
+        minPosition,
+        requestId,
+      ],
+      responses: {
+        '200': answer('A page of orders.', projectionHeaders, json('OrderPage')),
+        '400': problem(
+          'A parameter out of range, unknown, given twice, or not one of its values; `userId` from a ' +
+            `customer, or one no user can have; or ${MALFORMED_MIN_POSITION}`,
+        ),
+        ...guarded('customer', 'admin'),
+        '503': UNAVAILABLE,
+      },
+    },
     post: {
       tags: ['Orders'],
       operationId: 'placeOrder',

@@ -19,6 +19,12 @@ import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
 import { pathId } from '../pathIds.js';
 import { IsText } from '../text.js';
 import { orderView } from './orderView.js';
+import { ORDER_STATUS_CODES, type ShippingAddress } from '../../domain/order/order.js';
+import { ValidationError } from '../../domain/shared/errors.js';
+import { USER_ID, USER_ID_RULE } from '../../domain/shared/userId.js';
+import type { SqlQuery } from '../../projections/consumer.js';
+import { listOrders, type OrderFilter } from '../../projections/orders/ordersQueries.js';
+import { oneOfParameter, pageOf, pageParameters, queryOf, textParameter } from '../queryParameters.js';
 import { HttpProblem, problemStatusTitle } from '../problemDetails.js';
 
 class ShippingAddressBody {
@@ -94,6 +100,10 @@ function idempotencyKey(request: Request): string {
 
 export interface OrderDependencies {
   env: CommandEnvironment;
+  /** Statements on the orders' read model. */
+  readModel: SqlQuery;
+  /** Values as the read model keeps them, sealed personal fields opened. */
+  openValues: (values: readonly JsonValue[]) => Promise<JsonValue[]>;
   customersOnly: RequestHandler[];
   adminOnly: RequestHandler[];
   /** Customers (for their own orders) and administrators (for any). */
@@ -105,6 +115,25 @@ const viewerOf = (request: Request): OrderViewer => {
   return { userId: caller.userId, isAdmin: caller.roles.includes('admin') };
 };
 
+const ORDER_LIST_PARAMETERS = ['page', 'size', 'status', 'userId'];
+
+/** A customer's own orders; an administrator's of everyone, or of the customer `userId` names. */
+function orderFilter(request: Request): OrderFilter {
+  const query = queryOf(request, ORDER_LIST_PARAMETERS);
+  const viewer = viewerOf(request);
+  const userId = textParameter(query, 'userId', Number.POSITIVE_INFINITY);
+  if (userId !== undefined && !viewer.isAdmin) {
+    throw new ValidationError('userId', 'filters an administrator’s list: a customer lists their own orders');
+  }
+  if (userId !== undefined && !USER_ID.test(userId))
+    throw new ValidationError('userId', `must be ${USER_ID_RULE}`);
+  return {
+    ...pageParameters(query),
+    status: oneOfParameter(query, 'status', ORDER_STATUS_CODES),
+    userId: viewer.isAdmin ? userId : viewer.userId,
+  };
+}
+
 const orderChange = (request: Request) => ({
   orderId: pathId(request, 'orderId', 'order'),
   viewer: viewerOf(request),
@@ -112,8 +141,21 @@ const orderChange = (request: Request) => ({
 });
 
 export function orderRoutes(dependencies: OrderDependencies): Router {
-  const { env, customersOnly, adminOnly, customersAndAdmins } = dependencies;
+  const { env, readModel, openValues, customersOnly, adminOnly, customersAndAdmins } = dependencies;
   const router = Router();
+
+  router.get('/api/v1/orders', ...customersAndAdmins, async (request, response) => {
+    const filter = orderFilter(request);
+    const { items, totalItems } = await listOrders(readModel, filter);
+    // The read model keeps the addresses sealed: opened now, or erased for a forgotten customer.
+    const addresses = await openValues(
+      items.map(({ order }) => order.shippingAddress as unknown as JsonValue),
+    );
+    const answered = items.map(({ order, payment }, index) =>
+      orderView({ ...order, shippingAddress: addresses[index] as unknown as ShippingAddress }, payment),
+    );
+    response.json(pageOf(answered, filter, totalItems));
+  });
 
   const answerOrder = (response: Response, answer: OrderAnswer, status: number): void =>
     answerCommand(response, answer, status, orderView(answer.order, answer.payment));

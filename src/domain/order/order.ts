@@ -154,7 +154,7 @@ export const initialState: Order = { status: 'Absent' };
 /** The status as the API and the read models spell it. */
 export type OrderStatusCode = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 
-const ORDER_STATUS_CODES: Readonly<Record<OrderStatus, OrderStatusCode>> = {
+const STATUS_CODE_OF: Readonly<Record<OrderStatus, OrderStatusCode>> = {
   Pending: 'PENDING',
   Confirmed: 'CONFIRMED',
   Shipped: 'SHIPPED',
@@ -162,7 +162,10 @@ const ORDER_STATUS_CODES: Readonly<Record<OrderStatus, OrderStatusCode>> = {
   Cancelled: 'CANCELLED',
 };
 
-export const orderStatusCode = (status: OrderStatus): OrderStatusCode => ORDER_STATUS_CODES[status];
+export const orderStatusCode = (status: OrderStatus): OrderStatusCode => STATUS_CODE_OF[status];
+
+/** Every status code, as a list filter takes them. */
+export const ORDER_STATUS_CODES: readonly OrderStatusCode[] = Object.values(STATUS_CODE_OF);
 
 /**
  * Recorded events are facts and a fold never refuses them; one that cannot apply to an order that

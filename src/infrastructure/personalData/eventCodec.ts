@@ -57,6 +57,13 @@ export class EventCodec implements PersonalDataCodec {
     return revealed;
   }
 
+  /** Values as a read model keeps them, the sealed ones opened (ERASED once their owner is forgotten). */
+  async openValues(values: readonly JsonValue[]): Promise<JsonValue[]> {
+    const opened = await this.vault.openAll(values.filter(isSealed));
+    let next = 0;
+    return values.map((value) => (isSealed(value) ? (opened[next++] as JsonValue) : value));
+  }
+
   async readStream(streamId: string): Promise<RecordedEvent[]> {
     return this.revealAll(await this.store.readStream(streamId));
   }

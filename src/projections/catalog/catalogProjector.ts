@@ -1,4 +1,3 @@
-import type { StoredEvent } from '../../commands/storedEvents.js';
 import {
   evolve as evolveProduct,
   type ExistingProduct,
@@ -7,9 +6,17 @@ import {
 import type { CategoryEvent } from '../../domain/catalog/category.js';
 import type { InventoryEvent } from '../../domain/inventory/inventory.js';
 import { assertNever } from '../../domain/shared/assertNever.js';
-import { categoryOfEventType, type ShopEvent } from '../../domain/shopEvents.js';
+import { categoryOfEventType } from '../../domain/shopEvents.js';
 import type { Consumer } from '../consumer.js';
-import { type Column, type FoldedRow, foldRows, type RowTable, schemaName, upsertRows } from '../foldRows.js';
+import {
+  type Column,
+  type FoldedRow,
+  foldRows,
+  type RowTable,
+  inCategory,
+  schemaName,
+  upsertRows,
+} from '../foldRows.js';
 
 export const CATALOG_PROJECTOR = 'catalog';
 
@@ -228,12 +235,6 @@ function categoryTable(schema: string): RowTable<CategoryRow, CategoryEvent> {
 }
 
 const CATALOG_CATEGORIES = new Set(['product', 'category', 'inventory']);
-
-// Decoding checked each event's type against its stream's category: the type tells it.
-const inCategory =
-  <Event extends ShopEvent>(category: string) =>
-  (stored: StoredEvent): stored is StoredEvent<Event> =>
-    categoryOfEventType(stored.event.type) === category;
 
 /**
  * Keeps the catalog's tables in `schema`: products (as their own fold has them), their stock, and
