@@ -76,6 +76,17 @@ export function textParameter(
   return value;
 }
 
+/** A calendar day, YYYY-MM-DD, that exists: 2026-02-30 is refused, not rolled over. */
+export function dayParameter(query: Record<string, unknown>, name: string): string {
+  const value = single(query, name);
+  if (value === undefined) throw new ValidationError(name, 'is required: a day, YYYY-MM-DD');
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
+  if (day === undefined || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) {
+    throw new ValidationError(name, 'must be a day that exists, YYYY-MM-DD');
+  }
+  return value;
+}
+
 export interface PageRequest {
   page: number;
   size: number;

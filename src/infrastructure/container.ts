@@ -29,6 +29,8 @@ import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { CATALOG_PROJECTOR, catalogProjector } from '../projections/catalog/catalogProjector.js';
 import { ORDERS_PROJECTOR, ordersProjector } from '../projections/orders/ordersProjector.js';
+import { SALES_PROJECTOR, salesProjector } from '../projections/sales/salesProjector.js';
+import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
@@ -68,6 +70,7 @@ const READ_MODEL_OF_PATH = new Map([
   ['/api/v1/products', CATALOG_PROJECTOR],
   ['/api/v1/categories', CATALOG_PROJECTOR],
   ['/api/v1/orders', ORDERS_PROJECTOR],
+  ['/api/v1/analytics/sales', SALES_PROJECTOR],
 ]);
 
 const TOKENS = {
@@ -207,6 +210,7 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
       checkoutSaga(env, { settings, metrics: metrics.checkout }),
       catalogProjector(),
       ordersProjector(),
+      salesProjector(),
     ],
     deadlineWorker: new DeadlineWorker(
       { env, provider: await container.getAsync<PaymentProvider>(TOKENS.PaymentProvider) },
@@ -316,6 +320,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
         readAll: (options) => codec.readAll(options),
         analystsAndAdmins: requireRole('analyst', 'admin'),
       }),
+      analyticsRoutes({ readModel: sqlQueryOn(pool), analystsAndAdmins: requireRole('analyst', 'admin') }),
       auditRoutes({
         readStream: (streamId) => codec.readStream(streamId),
         verifyStream: (streamId) => eventStore.verifyStream(streamId),

@@ -5,7 +5,7 @@ import { type RunningShop, startShop } from '../../src/infrastructure/container.
 import { createTestDatabase, silentLogger, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
-const WORKERS = ['checkout-completer', 'checkout-saga', 'catalog', 'orders', 'checkout-deadlines'];
+const WORKERS = ['checkout-completer', 'checkout-saga', 'catalog', 'orders', 'sales', 'checkout-deadlines'];
 
 describe('Operations endpoints', () => {
   let database: TestDatabase;
@@ -37,6 +37,7 @@ describe('Operations endpoints', () => {
           'checkout-saga': 'up',
           catalog: 'up',
           orders: 'up',
+          sales: 'up',
           'checkout-deadlines': 'up',
         },
       });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { decodeStoredEvent } from '../../src/commands/storedEvents.js';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
 import { categoryOfEventType } from '../../src/domain/shopEvents.js';
 import { catalogProjector } from '../../src/projections/catalog/catalogProjector.js';
-import { openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import { handOverEverythingAgain, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -162,20 +161,7 @@ describe('The catalog projector', () => {
     await runner.stop();
     const before = await dump();
 
-    const everything = (await shop.store.readAll({ fromPosition: 0, maxCount: 10_000 })).map(
-      decodeStoredEvent,
-    );
-    const client = await shop.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await catalogProjector().handle(everything, {
-        query: (text, values) => client.query(text, values as unknown[]) as never,
-        afterCommit: () => undefined,
-      });
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    await handOverEverythingAgain(shop, catalogProjector());
     expect(await dump()).to.deep.equal(before);
     const { rows } = await shop.pool.query(
       'SELECT on_hand, reserved FROM catalog.stock WHERE product_id = $1',

@@ -9,8 +9,13 @@ import {
   SubscriptionRunner,
 } from '../../src/projections/subscriptionRunner.js';
 import { isRefusal } from '../../src/commands/refusals.js';
+import { decodeStoredEvent } from '../../src/commands/storedEvents.js';
 import { PostgresEventStore } from '../../src/infrastructure/eventstore/postgresEventStore.js';
-import { createPool, postgresConnectionConfig } from '../../src/infrastructure/postgres/database.js';
+import {
+  createPool,
+  postgresConnectionConfig,
+  sqlQueryOn,
+} from '../../src/infrastructure/postgres/database.js';
 import { PostgresConsumerStore } from '../../src/infrastructure/postgres/postgresConsumerStore.js';
 import { silentLogger } from './testDatabase.js';
 
@@ -70,4 +75,22 @@ export function openRunnerProcess(
       await pool.end();
     },
   };
+}
+
+/**
+ * Hands every event in the store to `consumer` again, in one transaction of its own, as a crash
+ * between its effects and its checkpoint would: what it applied before must change nothing.
+ */
+export async function handOverEverythingAgain(process: RunnerProcess, consumer: Consumer): Promise<void> {
+  const everything = (await process.store.readAll({ fromPosition: 0, maxCount: 10_000 })).map(
+    decodeStoredEvent,
+  );
+  const client = await process.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await consumer.handle(everything, { query: sqlQueryOn(client), afterCommit: () => undefined });
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
 }

@@ -3,6 +3,7 @@ import { ROLES } from '../auth/authenticate.js';
 import { USER_ID } from '../../domain/shared/userId.js';
 import { RATE_LIMIT_DEFAULT } from '../rateLimit.js';
 import { EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT, STREAM_CATEGORIES } from '../events/events.routes.js';
+import { SALES_RANGE_MAX_DAYS } from '../analytics/analytics.routes.js';
 import { CART_LINE_MAX_QUANTITY } from '../../domain/cart/cart.decide.js';
 import { CATEGORY_NAME_MAX_LENGTH } from '../../domain/catalog/category.js';
 import {
@@ -513,6 +514,33 @@ const schemas: Record<string, Schema> = {
     },
   },
   OrderPage: pageSchema('Order'),
+  SalesReport: {
+    type: 'object',
+    required: ['days', 'ordersByStatus'],
+    properties: {
+      days: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['date', 'productId', 'productName', 'units', 'revenue'],
+          properties: {
+            date: { type: 'string', format: 'date' },
+            productId: { type: 'string', format: 'uuid' },
+            productName: { type: 'string' },
+            units: { type: 'integer' },
+            revenue: schema('Money'),
+          },
+        },
+      },
+      ordersByStatus: {
+        type: 'object',
+        required: [...ORDER_STATUS_CODES],
+        properties: Object.fromEntries(
+          ORDER_STATUS_CODES.map((status) => [status, { type: 'integer', minimum: 0 }]),
+        ),
+      },
+    },
+  },
   Order: {
     type: 'object',
     required: [
@@ -1187,6 +1215,39 @@ const audit: Paths = {
 };
 
 const analysis: Paths = {
+  '/api/v1/analytics/sales': {
+    get: {
+      tags: ['Analysis'],
+      operationId: 'salesReport',
+      summary: 'Units and revenue per product per day, and orders by status',
+      description:
+        'Roles: analyst or admin. From the sales read model. A sale is a confirmed order, counted on the ' +
+        '(UTC) day it was confirmed and taken back if it is cancelled later; `ordersByStatus` counts the ' +
+        'orders placed in the range by their status now. Both days are included.',
+      security: bearer,
+      parameters: [
+        { name: 'from', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+        {
+          name: 'to',
+          in: 'query',
+          required: true,
+          description: `Not before \`from\`, and at most ${SALES_RANGE_MAX_DAYS} days with it.`,
+          schema: { type: 'string', format: 'date' },
+        },
+        minPosition,
+        requestId,
+      ],
+      responses: {
+        '200': answer('The report.', projectionHeaders, json('SalesReport')),
+        '400': problem(
+          `A day missing, malformed or that does not exist; \`to\` before \`from\` or over ${SALES_RANGE_MAX_DAYS} ` +
+            `days from it; an unknown parameter; or ${MALFORMED_MIN_POSITION}`,
+        ),
+        ...guarded('analyst', 'admin'),
+        '503': UNAVAILABLE,
+      },
+    },
+  },
   '/api/v1/events': {
     get: {
       tags: ['Analysis'],
