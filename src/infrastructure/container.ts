@@ -27,9 +27,11 @@ import { EventStoreDbEventStore, isEventStoreDbUnavailable } from './eventstore/
 import { Registry } from 'prom-client';
 import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
-import { CATALOG_PROJECTOR, catalogProjector } from '../projections/catalog/catalogProjector.js';
-import { ORDERS_PROJECTOR, ordersProjector } from '../projections/orders/ordersProjector.js';
-import { SALES_PROJECTOR, salesProjector } from '../projections/sales/salesProjector.js';
+import { CATALOG_PROJECTOR } from '../projections/catalog/catalogProjector.js';
+import { type Projection, PROJECTIONS } from '../projections/projections.js';
+import { type RebuildProgress, rebuildProjection } from './postgres/projectionRebuild.js';
+import { ORDERS_PROJECTOR } from '../projections/orders/ordersProjector.js';
+import { SALES_PROJECTOR } from '../projections/sales/salesProjector.js';
 import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
@@ -185,6 +187,10 @@ export interface ShopCore {
   deadlineWorker: DeadlineWorker;
   /** Where the parts of the core register their metrics. */
   registry: Registry;
+  /** Rebuilds a read model into a copy of its tables and swaps it in (`npm run replay`). */
+  rebuild(projection: Projection, onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress>;
+  /** How many events the store holds, where it can tell at the cost of one query; else undefined. */
+  eventCount(): Promise<number | undefined>;
 }
 
 async function shopCore(container: Container, logger: Logger): Promise<ShopCore> {
@@ -208,9 +214,7 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
     consumers: [
       checkoutCompleter(env),
       checkoutSaga(env, { settings, metrics: metrics.checkout }),
-      catalogProjector(),
-      ordersProjector(),
-      salesProjector(),
+      ...PROJECTIONS.map((projection) => projection.projector(projection.schema)),
     ],
     deadlineWorker: new DeadlineWorker(
       { env, provider: await container.getAsync<PaymentProvider>(TOKENS.PaymentProvider) },
@@ -220,6 +224,12 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
       logger,
       metrics.deadlines,
     ),
+    rebuild: (projection, onProgress) =>
+      rebuildProjection({ pool, source: eventSource, projection, ...(onProgress ? { onProgress } : {}) }),
+    eventCount: async () =>
+      eventStore instanceof PostgresEventStore
+        ? Number((await pool.query<{ count: string }>('SELECT count(*) FROM es_events')).rows[0]?.count)
+        : undefined,
     runnerFor: (consumer) =>
       new SubscriptionRunner(
         consumer,

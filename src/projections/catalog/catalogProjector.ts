@@ -240,17 +240,14 @@ const CATALOG_CATEGORIES = new Set(['product', 'category', 'inventory']);
  * Keeps the catalog's tables in `schema`: products (as their own fold has them), their stock, and
  * the categories. A batch costs two statements a table it touches, whatever its size.
  */
-export function catalogProjector(
-  schema: string = CATALOG_SCHEMA,
-  name: string = CATALOG_PROJECTOR,
-): Consumer {
+export function catalogProjector(schema: string = CATALOG_SCHEMA): Consumer {
   const tables = {
     products: productTable(schemaName(schema)),
     stock: stockTable(schemaName(schema)),
     categories: categoryTable(schemaName(schema)),
   };
   return {
-    name,
+    name: CATALOG_PROJECTOR,
     wants: (event) => CATALOG_CATEGORIES.has(categoryOfEventType(event.type) ?? ''),
     handle: async (events, tx) => {
       await foldRows(tx.query, tables.products, events.filter(inCategory<ProductEvent>('product')));

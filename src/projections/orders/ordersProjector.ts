@@ -116,10 +116,10 @@ function paymentTable(schema: string): RowTable<PaymentRow, PaymentEvent> {
 const ORDER_CATEGORIES = new Set(['order', 'payment']);
 
 /** Keeps the orders' tables in `schema`: every order, and the payment of each. */
-export function ordersProjector(schema: string = ORDERS_SCHEMA, name: string = ORDERS_PROJECTOR): Consumer {
+export function ordersProjector(schema: string = ORDERS_SCHEMA): Consumer {
   const tables = { orders: orderTable(schemaName(schema)), payments: paymentTable(schemaName(schema)) };
   return {
-    name,
+    name: ORDERS_PROJECTOR,
     keepsPersonalDataSealed: true,
     wants: (event) => ORDER_CATEGORIES.has(categoryOfEventType(event.type) ?? ''),
     handle: async (events, tx) => {

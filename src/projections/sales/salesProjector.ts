@@ -175,10 +175,10 @@ async function addToDays(query: SqlQuery, schema: string, changes: readonly Dail
 }
 
 /** Keeps the sales' tables in `schema`: the orders as sales see them, and each day's sales. */
-export function salesProjector(schema: string = SALES_SCHEMA, name: string = SALES_PROJECTOR): Consumer {
+export function salesProjector(schema: string = SALES_SCHEMA): Consumer {
   const inSchema = schemaName(schema);
   return {
-    name,
+    name: SALES_PROJECTOR,
     // Lines, statuses and instants are all it keeps: no personal field needs opening.
     keepsPersonalDataSealed: true,
     wants: (event) => categoryOfEventType(event.type) === 'order',

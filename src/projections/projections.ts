@@ -1,0 +1,20 @@
+import { CATALOG_PROJECTOR, CATALOG_SCHEMA, catalogProjector } from './catalog/catalogProjector.js';
+import type { Consumer } from './consumer.js';
+import { ORDERS_PROJECTOR, ORDERS_SCHEMA, ordersProjector } from './orders/ordersProjector.js';
+import { SALES_PROJECTOR, SALES_SCHEMA, salesProjector } from './sales/salesProjector.js';
+
+/** A read model: the projector that keeps it, and the schema its tables are served from. */
+export interface Projection {
+  /** The projector's name: its checkpoint, its lock, and what `npm run replay -- --projection` takes. */
+  name: string;
+  schema: string;
+  /** The projector writing into `schema`'s tables: the served one, or a rebuild's copy. */
+  projector(schema: string): Consumer;
+}
+
+/** Every read model of the shop, in the order their projectors start. */
+export const PROJECTIONS: readonly Projection[] = [
+  { name: CATALOG_PROJECTOR, schema: CATALOG_SCHEMA, projector: (schema) => catalogProjector(schema) },
+  { name: ORDERS_PROJECTOR, schema: ORDERS_SCHEMA, projector: (schema) => ordersProjector(schema) },
+  { name: SALES_PROJECTOR, schema: SALES_SCHEMA, projector: (schema) => salesProjector(schema) },
+];
