@@ -4,19 +4,29 @@ import { parseWholeNumber } from './http.js';
 import { HttpProblem, problemStatusTitle } from './problemDetails.js';
 
 /**
- * A GET waiting for `X-Min-Position` looks again after 5 ms, then twice as long each time up to
- * 200 ms: a position just written arrives at once, one far ahead costs a few dozen reads, not 500.
+ * A GET waiting for `X-Min-Position` on a source that cannot tell it when it moves looks again after
+ * 5 ms, then twice as long each time up to 200 ms: a position just written arrives at once, one far
+ * ahead costs a few dozen reads, not 500.
  */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 200;
+/** A GET woken by its source's announcements still looks this often, should one be missed. */
+const ANNOUNCED_RECHECK_MS = 1000;
+
+/** Where the data a GET reads comes from. */
+export interface ReadSource {
+  /** Every event up to this position is reflected in the data. */
+  position(): Promise<number>;
+  /** Resolves once the position may have reached `position`, or after `timeoutMs`. */
+  untilReached?(position: number, timeoutMs: number): Promise<void>;
+}
 
 export interface ReadConsistencyOptions {
   /**
-   * The position every event up to which the data a GET of `path` reads reflects: the checkpoint
-   * of the projector whose read model answers it, or for a GET folded from streams the store's
-   * head as readers see it.
+   * The source of a GET of `path`: the projector whose read model answers it, or for a GET folded
+   * from streams the store's head as readers see it.
    */
-  readPosition: (path: string) => Promise<number>;
+  sourceOf: (path: string) => ReadSource;
   /** How long a GET waits for `X-Min-Position` before answering with what it has (API.md: 5 s). */
   maxWaitMs: number;
 }
@@ -27,7 +37,7 @@ export interface ReadConsistencyOptions {
  * `X-Projection-Position`, measured before the handler reads, so what it answers is at least that
  * recent. A client that gets a lower position than it asked for knows the wait ran out.
  */
-export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOptions): RequestHandler {
+export function readConsistency({ sourceOf, maxWaitMs }: ReadConsistencyOptions): RequestHandler {
   return async (request, response, next) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       next();
@@ -42,11 +52,15 @@ export function readConsistency({ readPosition, maxWaitMs }: ReadConsistencyOpti
         'X-Min-Position must be a position: a whole number',
       );
     }
+    const source = sourceOf(request.baseUrl + request.path);
     const deadline = Date.now() + maxWaitMs;
-    let position = await readPosition(request.baseUrl + request.path);
+    let position = await source.position();
     for (let pause = FIRST_POLL_MS; position < minPosition && Date.now() < deadline;) {
-      await delay(Math.min(pause, Math.max(deadline - Date.now(), 0)));
-      position = await readPosition(request.baseUrl + request.path);
+      const remaining = Math.max(deadline - Date.now(), 0);
+      if (source.untilReached)
+        await source.untilReached(minPosition, Math.min(remaining, ANNOUNCED_RECHECK_MS));
+      else await delay(Math.min(pause, remaining));
+      position = await source.position();
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     response.setHeader('X-Projection-Position', String(position));

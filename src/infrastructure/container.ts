@@ -34,6 +34,7 @@ import { ORDERS_PROJECTOR } from '../projections/orders/ordersProjector.js';
 import { SALES_PROJECTOR } from '../projections/sales/salesProjector.js';
 import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
+import { CheckpointSignals } from './postgres/checkpointSignals.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
 import { eventStreams, type EventStreams } from '../commands/eventStreams.js';
@@ -283,9 +284,14 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   const core = await shopCore(container, logger);
   const runners = core.consumers.map((consumer) => core.runnerFor(consumer));
   const workers: BackgroundWorker[] = [...runners, core.deadlineWorker];
-  // Started first, stopped last: what the others open is then opened with keys kept in memory. It
-  // is no part of readiness: while it cannot hear of erasures it keeps no key, slower but correct.
+  // The two listeners start before the workers and stop after them. Neither is part of readiness:
+  // while the keys cannot hear of erasures they keep none, slower but correct; while the
+  // checkpoints cannot hear, a waiting GET looks again every second.
   const dataKeys = await container.getAsync<DataKeyCache>(TOKENS.DataKeyCache);
+  const checkpoints = new CheckpointSignals(
+    postgresNotifications(postgresConnectionConfig(database.connectionString, 'shop-checkpoints'), logger),
+    logger,
+  );
   const { authenticated, requireRole } = authentication(identity);
   // One shop is one database: its instances share the budget kept under that database's name.
   const sharedLimits = limitsRedis?.store(
@@ -296,9 +302,16 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     logger,
     isDependencyDown,
     consistency: {
-      readPosition: (path) => {
+      sourceOf: (path) => {
         const projector = READ_MODEL_OF_PATH.get(path);
-        return projector === undefined ? eventStore.headPosition() : core.consumerStore.checkpoint(projector);
+        return projector === undefined
+          ? { position: () => eventStore.headPosition() }
+          : {
+              position: () => core.consumerStore.checkpoint(projector),
+              untilReached: async (position, timeoutMs) => {
+                await checkpoints.reached(projector, position, timeoutMs);
+              },
+            };
       },
       maxWaitMs: MIN_POSITION_WAIT_MS,
     },
@@ -340,7 +353,8 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   });
   const closeAll = async (): Promise<void> => {
     try {
-      await stopInReverse([dataKeys, ...workers]);
+      await stopInReverse(workers);
+      await Promise.all([dataKeys.stop(), checkpoints.stop()]);
     } finally {
       await limitsRedis?.close();
       await eventStore.close();
@@ -359,7 +373,9 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     await closeAll();
     throw error;
   }
-  for (const worker of [dataKeys, ...workers]) worker.start();
+  dataKeys.start();
+  checkpoints.start();
+  for (const worker of workers) worker.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'shop listening');
   return {

@@ -25,6 +25,14 @@ class StoreDown extends Error {}
 /** Where the data GETs read has got to; tests move it. */
 let readPosition = 0;
 let positionReads = 0;
+/** A source that tells waiting GETs when it moves, as projectors' checkpoints do. */
+let announcedPosition = 0;
+let announcedReads = 0;
+const announcementWaiters: (() => void)[] = [];
+const announce = (position: number): void => {
+  announcedPosition = position;
+  for (const wake of announcementWaiters.splice(0)) wake();
+};
 
 /** An app with one command route, to test what every route inherits. */
 function testRoutes(): Router {
@@ -45,6 +53,9 @@ function testRoutes(): Router {
   router.get('/api/v1/position-seen', (_request, response) => {
     response.json({ readPosition });
   });
+  router.get('/api/v1/announced-position-seen', (_request, response) => {
+    response.json({ announcedPosition });
+  });
   router.get('/things/:thingId', (request, response) => {
     response.setHeader('ETag', '"3"');
     response.json({ thingId: request.params.thingId });
@@ -64,10 +75,21 @@ describe('HTTP conventions every route inherits', () => {
       routers: [testRoutes()],
       isDependencyDown: (error) => error instanceof StoreDown,
       consistency: {
-        readPosition: () => {
-          positionReads += 1;
-          return Promise.resolve(readPosition);
-        },
+        sourceOf: (path) =>
+          path === '/api/v1/announced-position-seen'
+            ? {
+                position: () => {
+                  announcedReads += 1;
+                  return Promise.resolve(announcedPosition);
+                },
+                untilReached: () => new Promise<void>((wake) => announcementWaiters.push(wake)),
+              }
+            : {
+                position: () => {
+                  positionReads += 1;
+                  return Promise.resolve(readPosition);
+                },
+              },
         maxWaitMs: 300,
       },
     });
@@ -244,6 +266,29 @@ describe('HTTP conventions every route inherits', () => {
       const response = await answer;
       expect(response.headers.get('x-projection-position')).to.equal('1600');
       expect(await response.json()).to.deep.equal({ readPosition: 1600 });
+    });
+
+    it('sleeps until a source that tells when it moves says so, reading its position only then', async () => {
+      announce(1200);
+      announcedReads = 0;
+      const answer = fetch(`${base}/api/v1/announced-position-seen`, {
+        headers: { 'x-min-position': '1500' },
+      });
+      await waitFor(
+        () => announcementWaiters.length === 1,
+        5000,
+        () => 'the GET is not waiting',
+      );
+      announce(1300);
+      await waitFor(
+        () => announcementWaiters.length === 1 && announcedReads === 2,
+        5000,
+        () => `${announcedReads} reads`,
+      );
+      announce(1600);
+      const response = await answer;
+      expect(response.headers.get('x-projection-position')).to.equal('1600');
+      expect(announcedReads, 'one read at first, one after each announcement').to.equal(3);
     });
 
     it('answers with the lower position once the wait runs out', async () => {

@@ -6,6 +6,9 @@ import type { Consumer } from '../../src/projections/consumer.js';
 import type { ConsumerStore } from '../../src/projections/consumerStore.js';
 import type { RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { retryParked, SubscriptionRunner } from '../../src/projections/subscriptionRunner.js';
+import { CheckpointSignals } from '../../src/infrastructure/postgres/checkpointSignals.js';
+import { postgresConnectionConfig } from '../../src/infrastructure/postgres/database.js';
+import { postgresNotifications } from '../../src/infrastructure/postgres/postgresNotifications.js';
 import {
   DatabaseGone,
   openRunnerProcess,
@@ -414,6 +417,42 @@ describe('The subscription runner', () => {
         mine[0]?.position,
       ]);
       expect(told.every((position) => handled.includes(position))).to.equal(true);
+    });
+  });
+
+  describe('as its checkpoint moves', () => {
+    it('announces it, so that whoever waits for a position is woken, in any process', async () => {
+      const signals = new CheckpointSignals(
+        postgresNotifications(
+          postgresConnectionConfig(database.connectionString, 'test-checkpoints'),
+          silentLogger,
+        ),
+        silentLogger,
+      );
+      signals.start();
+      try {
+        const table = await newTable();
+        const runner = shop.runner(recordingConsumer(table, 'first'));
+        const productId = randomUUID();
+        // Listening takes a moment: what is announced before is not heard, so wait for a first one.
+        runner.start();
+        await waitFor(
+          async () => {
+            const first = await appendRestocks([productId], [1]);
+            return signals.reached(table, first, 500);
+          },
+          10_000,
+          () => 'no announcement heard',
+        );
+        const last = await appendRestocks([productId], [2]);
+        expect(await signals.reached(table, last, 10_000)).to.equal(true);
+        expect(await shop.consumers.checkpoint(table)).to.be.at.least(last);
+        expect(await signals.reached(table, last + 1_000_000_000, 50), 'a position not reached').to.equal(
+          false,
+        );
+      } finally {
+        await signals.stop();
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
-import { delay } from '../../projections/delay.js';
+import { ChannelListener } from '../postgres/channelListener.js';
 import type { WorkerHealth } from '../../projections/subscriptionRunner.js';
 import type { BackgroundWorker } from '../workers.js';
 
@@ -9,9 +9,6 @@ export const FORGOTTEN_CHANNEL = 'customer_forgotten';
 
 /** How many customers' keys one process keeps, the least recently used given up first. */
 const KEYS_KEPT = 50_000;
-
-/** How long after its connection ended it listens again, unless told otherwise. */
-const LISTEN_AGAIN_MS = 1000;
 
 /** What the vault asks of its keys in memory; `epoch` changes whenever a kept key may be stale. */
 export interface KeptKeys {
@@ -43,14 +40,17 @@ export class DataKeyCache implements KeptKeys, BackgroundWorker {
   private readonly keys = new Map<string, Buffer | null>();
   private invalidations = 0;
   private hearing = false;
-  private stopping = new AbortController();
-  private running: Promise<void> | undefined;
+  private readonly listener: ChannelListener;
 
-  constructor(
-    private readonly notifications: Notifications,
-    private readonly logger: Logger,
-    private readonly listenAgainMs = LISTEN_AGAIN_MS,
-  ) {}
+  constructor(notifications: Notifications, logger: Logger, listenAgainMs?: number) {
+    this.listener = new ChannelListener(
+      notifications,
+      FORGOTTEN_CHANNEL,
+      { onNotification: (owner) => this.forgotten(owner), onHearing: (hearing) => this.hear(hearing) },
+      logger,
+      listenAgainMs,
+    );
+  }
 
   get(owner: string): Buffer | null | undefined {
     const key = this.keys.get(owner);
@@ -78,49 +78,18 @@ export class DataKeyCache implements KeptKeys, BackgroundWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.stopping = new AbortController();
-    this.running = this.listenWhileRunning(this.stopping.signal);
+    this.listener.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.running;
-    this.running = undefined;
+  stop(): Promise<void> {
+    return this.listener.stop();
   }
 
   async health(): Promise<WorkerHealth> {
-    if (!this.running) return { status: 'down', detail: 'not running' };
-    return this.hearing
+    if (!this.listener.started) return { status: 'down', detail: 'not running' };
+    return this.listener.hearing
       ? { status: 'up' }
       : { status: 'degraded', detail: 'not hearing of erasures: every data key is read from the table' };
-  }
-
-  private async listenWhileRunning(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const lost = new AbortController();
-      try {
-        const listening = await this.notifications.listen(
-          FORGOTTEN_CHANNEL,
-          (owner) => this.forgotten(owner),
-          () => {
-            this.hear(false);
-            lost.abort();
-          },
-        );
-        if (!lost.signal.aborted) this.hear(true);
-        await untilAborted(AbortSignal.any([signal, lost.signal]));
-        this.hear(false);
-        await listening.close().catch(() => undefined);
-      } catch (error) {
-        this.logger.warn(
-          { err: error },
-          'cannot hear of erasures; data keys are read from the table meanwhile',
-        );
-      }
-      this.hear(false);
-      await delay(this.listenAgainMs, signal);
-    }
   }
 
   /** Whatever was kept before hearing began, or while it was cut off, may be stale. */
@@ -130,9 +99,3 @@ export class DataKeyCache implements KeptKeys, BackgroundWorker {
     this.keys.clear();
   }
 }
-
-const untilAborted = (signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConsumerTransaction } from '../../projections/consumer.js';
+import { CHECKPOINTS_CHANNEL } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
 import {
   CheckpointMoved,
@@ -322,7 +323,9 @@ export class PostgresConsumerStore implements ConsumerStore {
       await client.query(
         moveTo === undefined
           ? 'COMMIT'
-          : `UPDATE consumer_checkpoints SET position = ${moveTo}, updated_at = now() WHERE consumer = ${name}; COMMIT`,
+          : `UPDATE consumer_checkpoints SET position = ${moveTo}, updated_at = now() WHERE consumer = ${name};
+             SELECT pg_notify('${CHECKPOINTS_CHANNEL}', json_build_object('consumer', ${name}, 'position', ${moveTo})::text);
+             COMMIT`,
       );
       for (const callback of committed) callback();
       return result;

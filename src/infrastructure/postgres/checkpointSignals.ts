@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
+import { ChannelListener } from './channelListener.js';
+
+/** The channel on which every move of a consumer's checkpoint is announced, at its commit. */
+export const CHECKPOINTS_CHANNEL = 'consumer_checkpoints';
+
+interface Waiter {
+  consumer: string;
+  position: number;
+  wake(announced: boolean): void;
+}
+
+/**
+ * Consumers' checkpoints as they move, in any instance of the shop: a GET waiting for
+ * `X-Min-Position` sleeps until its projector's checkpoint is announced there, instead of asking
+ * the table again and again.
+ */
+export class CheckpointSignals {
+  private readonly waiters = new Set<Waiter>();
+  private readonly listener: ChannelListener;
+
+  constructor(notifications: Notifications, logger: Logger) {
+    this.listener = new ChannelListener(
+      notifications,
+      CHECKPOINTS_CHANNEL,
+      { onNotification: (payload) => this.announced(payload), onHearing: () => undefined },
+      logger,
+    );
+  }
+
+  start(): void {
+    this.listener.start();
+  }
+
+  stop(): Promise<void> {
+    return this.listener.stop();
+  }
+
+  /**
+   * Resolves true once `consumer`'s checkpoint is announced at `position` or beyond, or false
+   * after `timeoutMs`.
+   */
+  reached(consumer: string, position: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        consumer,
+        position,
+        wake: (announced) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(announced);
+        },
+      };
+      const timer = setTimeout(() => waiter.wake(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private announced(payload: string): void {
+    let told: { consumer?: unknown; position?: unknown };
+    try {
+      told = JSON.parse(payload) as typeof told;
+    } catch {
+      return;
+    }
+    if (typeof told.consumer !== 'string' || typeof told.position !== 'number') return;
+    for (const waiter of this.waiters) {
+      if (waiter.consumer === told.consumer && waiter.position <= told.position) waiter.wake(true);
+    }
+  }
+}
