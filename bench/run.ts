@@ -1,12 +1,14 @@
 import { benchCheckout } from './checkout.bench.js';
 import { benchConsumers } from './consumers.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
+import { benchProjections } from './projections.bench.js';
 
 // `npm run bench` runs every bench; `npm run bench -- eventstore` runs the ones named.
 const benches: Record<string, () => Promise<void>> = {
   eventstore: benchEventStore,
   consumers: benchConsumers,
   checkout: benchCheckout,
+  projections: benchProjections,
 };
 
 const requested = process.argv.slice(2);
