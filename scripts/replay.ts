@@ -8,9 +8,9 @@ import { type Projection, PROJECTIONS } from '../src/projections/projections.js'
 const NAMES = PROJECTIONS.map((projection) => projection.name);
 
 const USAGE = `usage: npm run -s replay -- [--projection NAME]
-Rebuilds read models from the first event into a copy of their tables while the shop keeps serving
-the old ones, then swaps the copy in, in one transaction. Every read model unless --projection
-names one: ${NAMES.join(', ')}.`;
+Rebuilds read models from the first event into copies of their tables while the shop keeps serving
+the old ones, reading the store once, then swaps the copies in, in one transaction. Every read
+model unless --projection names one: ${NAMES.join(', ')}.`;
 
 /** How often a plain line of progress is written where no terminal shows a bar. */
 const PLAIN_EVERY_MS = 2_000;
@@ -58,17 +58,16 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const core = await openShopCore(config, createLogger(config.LOG_LEVEL, 'stderr'));
   try {
-    for (const projection of projections) {
-      const started = Date.now();
-      const total = await core.eventCount();
-      const rebuilt = await core.rebuild(projection, progressReporter(projection.name, total));
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      const elapsed = (Date.now() - started) / 1000;
-      process.stdout.write(
-        `${projection.name}: rebuilt from ${rebuilt.events} events in ${elapsed.toFixed(1)} s ` +
-          `(${Math.round(rebuilt.events / Math.max(elapsed, 0.001))} events/s), swapped in at position ${rebuilt.position}\n`,
-      );
-    }
+    const names = projections.map((projection) => projection.name).join(', ');
+    const started = Date.now();
+    const total = await core.eventCount();
+    const rebuilt = await core.rebuild(projections, progressReporter(names, total));
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const elapsed = (Date.now() - started) / 1000;
+    process.stdout.write(
+      `${names}: rebuilt from ${rebuilt.events} events in ${elapsed.toFixed(1)} s ` +
+        `(${Math.round(rebuilt.events / Math.max(elapsed, 0.001))} events/s), swapped in at position ${rebuilt.position}\n`,
+    );
     return 0;
   } finally {
     await core.close();

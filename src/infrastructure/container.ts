@@ -29,7 +29,7 @@ import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { CATALOG_PROJECTOR } from '../projections/catalog/catalogProjector.js';
 import { type Projection, PROJECTIONS } from '../projections/projections.js';
-import { type RebuildProgress, rebuildProjection } from './postgres/projectionRebuild.js';
+import { type RebuildProgress, rebuildProjections } from './postgres/projectionRebuild.js';
 import { ORDERS_PROJECTOR } from '../projections/orders/ordersProjector.js';
 import { SALES_PROJECTOR } from '../projections/sales/salesProjector.js';
 import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
@@ -188,8 +188,11 @@ export interface ShopCore {
   deadlineWorker: DeadlineWorker;
   /** Where the parts of the core register their metrics. */
   registry: Registry;
-  /** Rebuilds a read model into a copy of its tables and swaps it in (`npm run replay`). */
-  rebuild(projection: Projection, onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress>;
+  /** Rebuilds read models into copies of their tables and swaps them in (`npm run replay`). */
+  rebuild(
+    projections: readonly Projection[],
+    onProgress?: (progress: RebuildProgress) => void,
+  ): Promise<RebuildProgress>;
   /** How many events the store holds, where it can tell at the cost of one query; else undefined. */
   eventCount(): Promise<number | undefined>;
 }
@@ -225,8 +228,8 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
       logger,
       metrics.deadlines,
     ),
-    rebuild: (projection, onProgress) =>
-      rebuildProjection({ pool, source: eventSource, projection, ...(onProgress ? { onProgress } : {}) }),
+    rebuild: (projections, onProgress) =>
+      rebuildProjections({ pool, source: eventSource, projections, ...(onProgress ? { onProgress } : {}) }),
     eventCount: async () =>
       eventStore instanceof PostgresEventStore
         ? Number((await pool.query<{ count: string }>('SELECT count(*) FROM es_events')).rows[0]?.count)

@@ -3,7 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
 import { categoryOfEventType } from '../../src/domain/shopEvents.js';
-import { rebuildProjection } from '../../src/infrastructure/postgres/projectionRebuild.js';
+import { rebuildProjections } from '../../src/infrastructure/postgres/projectionRebuild.js';
 import { type Projection, PROJECTIONS } from '../../src/projections/projections.js';
 import { openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
 import { TEST_ADDRESS } from '../support/shop.js';
@@ -59,15 +59,29 @@ describe('Rebuilding read models', () => {
     return dumped;
   };
 
-  const rebuild = (projection: Projection) =>
-    rebuildProjection({ pool: shop.pool, source: shop.source, projection });
+  const rebuild = (...projections: Projection[]) =>
+    rebuildProjections({ pool: shop.pool, source: shop.source, projections });
 
-  it('ends in the tables of the live projectors, row for row', async () => {
+  /** Each served table's indexes, by what they index: a rebuild names them anew. */
+  const indexes = async (): Promise<unknown[]> =>
+    (
+      await shop.pool.query(
+        `SELECT schemaname, tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS definition
+           FROM pg_indexes WHERE schemaname IN ('catalog', 'orders', 'sales') ORDER BY 1, 2, 3`,
+      )
+    ).rows;
+
+  it('ends in the tables of the live projectors, row for row, with their indexes', async () => {
     const live = await dump();
+    const indexed = await indexes();
+    expect(indexed).to.have.length.above(10);
     expect(live['catalog.products']).to.have.length.above(50);
     expect(live['sales.daily']).to.have.length.above(0);
+    await rebuild(...PROJECTIONS);
+    expect(await dump()).to.deep.equal(live);
     for (const projection of PROJECTIONS) await rebuild(projection);
     expect(await dump()).to.deep.equal(live);
+    expect(await indexes()).to.deep.equal(indexed);
   });
 
   it('lets readers read the whole catalog throughout, and the live projector go on after it', async () => {

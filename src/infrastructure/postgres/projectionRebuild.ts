@@ -20,76 +20,136 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   pool: pg.Pool;
   source: Pick<EventSource, 'readAll' | 'revealAll'>;
-  projection: Projection;
+  /** Rebuilt together: the store is read once, each page handed to each of their projectors. */
+  projections: readonly Projection[];
   onProgress?: (progress: RebuildProgress) => void;
 }
 
+/** A read model being rebuilt: its served schema, its copy, the schema it retires, its projector. */
+interface Rebuilding {
+  projection: Projection;
+  served: string;
+  copy: string;
+  retired: string;
+  projector: Consumer;
+  /** The copy's indexes but its keys, built once it has caught up: once is cheaper than row by row. */
+  deferredIndexes: string[];
+}
+
 /**
- * Rebuilds a read model from the first event while the served one keeps serving: the projector
- * fills a copy of the schema (`<schema>_rebuild`, its tables made LIKE the served ones, indexes
- * included), page after page; then one transaction takes the projector's checkpoint lock (the
- * running projector waits), applies what came meanwhile, puts the copy in the served schema's place
- * under its name, and sets the checkpoint to where the copy is. Readers never find the tables
- * missing: renaming a schema takes no lock on its tables, and the old tables are dropped after, once
- * no reader uses them. A crash leaves the served schema untouched; the next run starts over.
+ * Rebuilds read models from the first event while the served ones keep serving: each projector
+ * fills a copy of its schema (`<schema>_rebuild`, its tables made LIKE the served ones, indexes
+ * included), page after page; then one transaction takes the projectors' checkpoint locks (running
+ * projectors wait), applies what came meanwhile, puts each copy in its served schema's place under
+ * its name, and sets the checkpoints to where the copies are. Readers never find the tables
+ * missing: renaming a schema takes no lock on its tables, and the old tables are dropped after,
+ * once no reader uses them. A crash leaves the served schemas untouched; the next run starts over.
  */
-export async function rebuildProjection(options: RebuildOptions): Promise<RebuildProgress> {
-  const { pool, projection } = options;
-  const served = schemaName(projection.schema);
-  const copy = schemaName(`${projection.schema}_rebuild`);
-  const retired = schemaName(`${projection.schema}_retired`);
-  await pool.query(`DROP SCHEMA IF EXISTS ${copy} CASCADE; DROP SCHEMA IF EXISTS ${retired} CASCADE`);
-  const { rows: tables } = await pool.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
-      ORDER BY table_name`,
-    [served],
-  );
-  await pool.query(
-    [
-      `CREATE SCHEMA ${copy}`,
-      ...tables.map(
-        ({ table_name: table }) => `CREATE TABLE ${copy}.${table} (LIKE ${served}.${table} INCLUDING ALL)`,
-      ),
-    ].join('; '),
-  );
-  const projector = projection.projector(copy);
+export async function rebuildProjections(options: RebuildOptions): Promise<RebuildProgress> {
+  const { pool } = options;
+  const rebuilding: Rebuilding[] = [];
+  for (const projection of options.projections) {
+    const served = schemaName(projection.schema);
+    const copy = schemaName(`${projection.schema}_rebuild`);
+    const retired = schemaName(`${projection.schema}_retired`);
+    await pool.query(`DROP SCHEMA IF EXISTS ${copy} CASCADE; DROP SCHEMA IF EXISTS ${retired} CASCADE`);
+    const { rows: tables } = await pool.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
+        ORDER BY table_name`,
+      [served],
+    );
+    await pool.query(
+      [
+        `CREATE SCHEMA ${copy}`,
+        ...tables.map(
+          ({ table_name: table }) => `CREATE TABLE ${copy}.${table} (LIKE ${served}.${table} INCLUDING ALL)`,
+        ),
+      ].join('; '),
+    );
+    rebuilding.push({
+      projection,
+      served,
+      copy,
+      retired,
+      projector: projection.projector(copy),
+      deferredIndexes: await deferIndexes(pool, copy),
+    });
+  }
   const progress: RebuildProgress = { events: 0, position: -1 };
-  const applyPages = async (client: pg.PoolClient, inTransaction: boolean): Promise<void> => {
-    for (;;) {
-      const page = await options.source.readAll({
-        fromPosition: progress.position + 1,
-        maxCount: REBUILD_PAGE,
-      });
-      if (page.length === 0) return;
-      if (!inTransaction) await client.query('BEGIN');
-      await applyPage(client, projector, options.source, page);
-      if (!inTransaction) await client.query('COMMIT');
-      progress.events += page.length;
-      progress.position = (page.at(-1) as RecordedEvent).position;
-      options.onProgress?.({ ...progress });
-      if (page.length < REBUILD_PAGE) return;
-    }
+  const readPage = (from: number): Promise<RecordedEvent[]> => {
+    const page = options.source.readAll({ fromPosition: from, maxCount: REBUILD_PAGE });
+    // Read ahead: if handling the current page fails, nobody waits for this one.
+    page.catch(() => undefined);
+    return page;
   };
+  const advance = (page: readonly RecordedEvent[]): void => {
+    progress.events += page.length;
+    progress.position = (page.at(-1) as RecordedEvent).position;
+    options.onProgress?.({ ...progress });
+  };
+
+  // Catching up, each projector has a connection and a transaction a page of its own, so that the
+  // server works on one while this process prepares another; the next page is read meanwhile.
+  const connections = await Promise.all(rebuilding.map(() => pool.connect()));
+  try {
+    let next = readPage(0);
+    for (;;) {
+      const page = await next;
+      if (page.length === 0) break;
+      const full = page.length === REBUILD_PAGE;
+      if (full) next = readPage((page.at(-1) as RecordedEvent).position + 1);
+      await Promise.all(
+        rebuilding.map(async ({ projector }, index) => {
+          const connection = connections[index] as pg.PoolClient;
+          await connection.query('BEGIN');
+          await applyPage(connection, projector, options.source, page);
+          await connection.query('COMMIT');
+        }),
+      );
+      advance(page);
+      if (!full) break;
+    }
+    await Promise.all(
+      rebuilding.map(async ({ deferredIndexes }, index) => {
+        for (const definition of deferredIndexes)
+          await (connections[index] as pg.PoolClient).query(definition);
+      }),
+    );
+  } catch (error) {
+    await Promise.all(connections.map((connection) => connection.query('ROLLBACK').catch(() => undefined)));
+    throw error;
+  } finally {
+    for (const connection of connections) connection.release();
+  }
 
   const client = await pool.connect();
   try {
-    await applyPages(client, false);
     await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || $1, 0))`, [
-      projection.name,
-    ]);
-    await applyPages(client, true);
-    await client.query(
-      `ALTER SCHEMA ${served} RENAME TO ${retired}; ALTER SCHEMA ${copy} RENAME TO ${served}`,
-    );
-    // The tables now hold every event up to where the copy got; what was parked for the projector
-    // is applied in them, or the rebuild would have failed.
-    await client.query(
-      `INSERT INTO consumer_checkpoints (consumer, position) VALUES ($1, $2)
-       ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-      [projection.name, progress.position],
-    );
-    await client.query('DELETE FROM parked_events WHERE consumer = $1', [projection.name]);
+    for (const { projection } of rebuilding) {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || $1, 0))`, [
+        projection.name,
+      ]);
+    }
+    // What came meanwhile, applied under the locks, in the swap's own transaction.
+    for (let page = await readPage(progress.position + 1); page.length > 0;) {
+      for (const { projector } of rebuilding) await applyPage(client, projector, options.source, page);
+      advance(page);
+      if (page.length < REBUILD_PAGE) break;
+      page = await readPage(progress.position + 1);
+    }
+    for (const { projection, served, copy, retired } of rebuilding) {
+      await client.query(
+        `ALTER SCHEMA ${served} RENAME TO ${retired}; ALTER SCHEMA ${copy} RENAME TO ${served}`,
+      );
+      // The tables now hold every event up to where the copy got; what was parked for the
+      // projector is applied in them, or the rebuild would have failed.
+      await client.query(
+        `INSERT INTO consumer_checkpoints (consumer, position) VALUES ($1, $2)
+         ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [projection.name, progress.position],
+      );
+      await client.query('DELETE FROM parked_events WHERE consumer = $1', [projection.name]);
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -97,8 +157,24 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   } finally {
     client.release();
   }
-  await pool.query(`DROP SCHEMA ${retired} CASCADE`);
+  for (const { retired } of rebuilding) await pool.query(`DROP SCHEMA ${retired} CASCADE`);
   return progress;
+}
+
+/**
+ * Drops the indexes of `schema`'s tables that no constraint needs (a key is what a row's upsert
+ * finds it by), answering the statements that create them again.
+ */
+async function deferIndexes(pool: pg.Pool, schema: string): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string; definition: string }>(
+    `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+      WHERE i.schemaname = $1
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.connamespace = $1::regnamespace)
+      ORDER BY i.indexname`,
+    [schema],
+  );
+  if (rows.length > 0) await pool.query(rows.map((row) => `DROP INDEX ${schema}.${row.name}`).join('; '));
+  return rows.map((row) => row.definition);
 }
 
 async function applyPage(
