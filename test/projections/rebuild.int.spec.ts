@@ -65,7 +65,7 @@ describe('Rebuilding read models', () => {
   /** Each served table's indexes, by what they index: a rebuild names them anew. */
   const indexes = async (): Promise<unknown[]> =>
     (
-      await shop.pool.query(
+      await shop.pool.query<{ schemaname: string; tablename: string; definition: string }>(
         `SELECT schemaname, tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS definition
            FROM pg_indexes WHERE schemaname IN ('catalog', 'orders', 'sales') ORDER BY 1, 2, 3`,
       )
