@@ -2,6 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { ShopEvent } from '../src/domain/shopEvents.js';
 import type { EventToAppend } from '../src/eventstore/eventStore.js';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgresEventStore.js';
@@ -12,7 +14,7 @@ import { rebuildProjections } from '../src/infrastructure/postgres/projectionReb
 import { PROJECTIONS } from '../src/projections/projections.js';
 import { eventSourceOf } from '../src/projections/subscriptionRunner.js';
 import { type Child, HttpClient, killChildren, startReportingChild, startShop } from './children.js';
-import { benchServer, printTable, quietLogger, rate, readAllRate } from './database.js';
+import { benchServer, percentile, printTable, quietLogger, rate, readAllRate } from './database.js';
 
 const ORDERS = 33_400;
 const PRODUCTS = 200;
@@ -141,7 +143,105 @@ async function requestRate(client: HttpClient, paths: () => string): Promise<num
   return answered / READ_SECONDS;
 }
 
+/** Checkouts a second the live lag is measured under, for this many seconds. */
+const LAG_RATE = 40;
+const LAG_SECONDS = 10;
+
+/** What each projector takes, by stream category: the events whose lag is its lag. */
+const WANTED: Record<string, readonly string[]> = {
+  catalog: ['product', 'category', 'inventory'],
+  orders: ['order', 'payment'],
+  sales: ['order'],
+};
+
+/**
+ * Live lag while checkouts come at LAG_RATE a second (add to the cart, place the order; the saga
+ * does the rest): for every event a projector takes, from its recording to the announcement of
+ * the checkpoint that passed it, heard on the channel every checkpoint move is announced on.
+ */
+async function liveLag(
+  connectionString: string,
+  shop: HttpClient,
+  products: readonly string[],
+): Promise<Map<string, number[]>> {
+  const listener = new pg.Client({ connectionString });
+  await listener.connect();
+  const moves: { consumer: string; position: number; at: number }[] = [];
+  listener.on('notification', (message) => {
+    const { consumer, position } = JSON.parse(message.payload ?? '{}') as {
+      consumer: string;
+      position: number;
+    };
+    moves.push({ consumer, position, at: Date.now() });
+  });
+  await listener.query('LISTEN consumer_checkpoints');
+  try {
+    const tokens = await Promise.all(
+      Array.from({ length: LAG_RATE * 2 }, async (_, index) => {
+        const answer = await shop.send('POST', '/dev/token', {
+          body: { sub: `lag-${index}`, roles: ['customer'] },
+        });
+        return String(answer.body.access_token);
+      }),
+    );
+    const { rows: before } = await listener.query<{ head: string }>(
+      'SELECT coalesce(max(position), 0)::text AS head FROM es_events',
+    );
+    const begin = performance.now();
+    const running: Promise<void>[] = [];
+    for (let index = 0; index < LAG_RATE * LAG_SECONDS; index += 1) {
+      const wait = begin + (index / LAG_RATE) * 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const token = tokens[index % tokens.length] as string;
+      running.push(
+        (async () => {
+          await shop.send('POST', '/api/v1/cart/items', {
+            token,
+            body: { productId: products[randomInt(products.length)], quantity: 1 },
+          });
+          await shop.send('POST', '/api/v1/orders', {
+            token,
+            headers: { 'idempotency-key': randomUUID() },
+            body: {
+              shippingAddress: {
+                name: 'Lag Shopper',
+                line1: '1 Main St',
+                city: 'Berlin',
+                postalCode: '10115',
+                country: 'DE',
+              },
+              paymentMethod: { type: 'card', token: 'tok_visa' },
+            },
+          });
+        })(),
+      );
+    }
+    await Promise.all(running);
+    await sleep(2000);
+    const { rows: appended } = await listener.query<{ position: string; category: string; recorded: string }>(
+      `SELECT position::text, category, (extract(epoch FROM recorded_at) * 1000)::text AS recorded
+         FROM es_events WHERE position > $1 ORDER BY position`,
+      [before[0]?.head ?? '0'],
+    );
+    const lags = new Map<string, number[]>();
+    for (const [consumer, categories] of Object.entries(WANTED)) {
+      const passed = moves.filter((move) => move.consumer === consumer);
+      const ofConsumer: number[] = [];
+      for (const event of appended) {
+        if (!categories.includes(event.category)) continue;
+        const move = passed.find((candidate) => candidate.position >= Number(event.position));
+        ofConsumer.push(move === undefined ? Number.POSITIVE_INFINITY : move.at - Number(event.recorded));
+      }
+      lags.set(consumer, ofConsumer);
+    }
+    return lags;
+  } finally {
+    await listener.end();
+  }
+}
+
 const round = (value: number): number => Math.round(value);
+const ms = (value: number): number | string => (Number.isFinite(value) ? Math.round(value) : 'inf');
 const ratio = (value: number): number => Math.round(value * 100) / 100;
 
 export async function benchProjections(): Promise<void> {
@@ -191,6 +291,7 @@ export async function benchProjections(): Promise<void> {
       shopClient,
       () => `/api/v1/products/${products[randomInt(PRODUCTS)] ?? ''}`,
     );
+    const lags = await liveLag(database.connectionString, shopClient, products);
     const searchRate = await requestRate(
       shopClient,
       () => `/api/v1/products?search=${NOUNS[randomInt(NOUNS.length)] ?? ''}`,
@@ -222,6 +323,19 @@ export async function benchProjections(): Promise<void> {
         ['GET /api/v1/products?search=<word>', round(searchRate), ratio(searchRate / bareRate), ''],
       ],
     );
+    const lagRows = [...lags.entries()].map(([consumer, values]) => [
+      consumer,
+      values.length,
+      ms(percentile(values, 50)),
+      ms(percentile(values, 99)),
+      ms(Math.max(...values)),
+    ]);
+    const worstP99 = Math.max(...[...lags.values()].map((values) => percentile(values, 99)));
+    printTable(
+      `live lag while ${LAG_RATE} checkouts a second come for ${LAG_SECONDS} s: an event's recording to the ` +
+        'announcement of the projector checkpoint that passed it (goal: p99 <= 100 ms)',
+      [['projector', 'events', 'p50 ms', 'p99 ms', 'max ms'], ...lagRows],
+    );
     process.stdout.write(
       `${JSON.stringify({
         bench: 'projections',
@@ -232,6 +346,7 @@ export async function benchProjections(): Promise<void> {
           bareRequestsPerSecond: round(bareRate),
           productRequestsPerSecond: round(productRate),
           searchRequestsPerSecond: round(searchRate),
+          liveLagP99Ms: ms(worstP99),
         },
         ratios: {
           rebuildVsReadAll: ratio(rebuildRate / readAll),
