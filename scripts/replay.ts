@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     const names = projections.map((projection) => projection.name).join(', ');
     const started = Date.now();
     const total = await core.eventCount();
-    const rebuilt = await core.rebuild(projections, progressReporter(names, total));
+    const rebuilt = await core.rebuild(projections, { onProgress: progressReporter(names, total) });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const elapsed = (Date.now() - started) / 1000;
     process.stdout.write(

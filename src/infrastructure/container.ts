@@ -29,7 +29,13 @@ import { checkoutMetrics, createMetrics } from './metrics.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { CATALOG_PROJECTOR } from '../projections/catalog/catalogProjector.js';
 import { type Projection, PROJECTIONS } from '../projections/projections.js';
-import { type RebuildProgress, rebuildProjections } from './postgres/projectionRebuild.js';
+import {
+  outdatedProjections,
+  RebuildInProgress,
+  type RebuildOptions,
+  type RebuildProgress,
+  rebuildProjections,
+} from './postgres/projectionRebuild.js';
 import { ORDERS_PROJECTOR } from '../projections/orders/ordersProjector.js';
 import { SALES_PROJECTOR } from '../projections/sales/salesProjector.js';
 import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
@@ -191,7 +197,7 @@ export interface ShopCore {
   /** Rebuilds read models into copies of their tables and swaps them in (`npm run replay`). */
   rebuild(
     projections: readonly Projection[],
-    onProgress?: (progress: RebuildProgress) => void,
+    options?: Pick<RebuildOptions, 'onProgress' | 'signal'>,
   ): Promise<RebuildProgress>;
   /** How many events the store holds, where it can tell at the cost of one query; else undefined. */
   eventCount(): Promise<number | undefined>;
@@ -228,8 +234,8 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
       logger,
       metrics.deadlines,
     ),
-    rebuild: (projections, onProgress) =>
-      rebuildProjections({ pool, source: eventSource, projections, ...(onProgress ? { onProgress } : {}) }),
+    rebuild: (projections, options = {}) =>
+      rebuildProjections({ pool, source: eventSource, projections, ...options }),
     eventCount: async () =>
       eventStore instanceof PostgresEventStore
         ? Number((await pool.query<{ count: string }>('SELECT count(*) FROM es_events')).rows[0]?.count)
@@ -243,6 +249,34 @@ async function shopCore(container: Container, logger: Logger): Promise<ShopCore>
         logger,
       ),
   };
+}
+
+/**
+ * Rebuilds, in the background, the read models an older version of their projector built: the old
+ * tables serve, their projectors running, until the rebuilt ones are swapped in.
+ */
+async function rebuildOutdated(
+  core: ShopCore,
+  pool: pg.Pool,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    const outdated = await outdatedProjections(pool, PROJECTIONS);
+    if (outdated.length === 0) return;
+    const names = outdated.map((projection) => projection.name);
+    logger.info(
+      { projections: names },
+      'rebuilding read models an older projector built; the old ones serve meanwhile',
+    );
+    const done = await core.rebuild(outdated, { signal });
+    logger.info({ projections: names, events: done.events, position: done.position }, 'read models rebuilt');
+  } catch (error) {
+    if (signal.aborted)
+      logger.info('rebuild of read models stopped with the shop; the next start begins it again');
+    else if (error instanceof RebuildInProgress) logger.info('another instance rebuilds the read models');
+    else logger.error({ err: error }, 'read models could not be rebuilt; the old ones still serve');
+  }
 }
 
 const isDependencyDown = (error: unknown): boolean =>
@@ -354,8 +388,12 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       }),
     ],
   });
+  const rebuilding = new AbortController();
+  let rebuilt: Promise<void> = Promise.resolve();
   const closeAll = async (): Promise<void> => {
     try {
+      rebuilding.abort();
+      await rebuilt;
       await stopInReverse(workers);
       await Promise.all([dataKeys.stop(), checkpoints.stop()]);
     } finally {
@@ -379,6 +417,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
   dataKeys.start();
   checkpoints.start();
   for (const worker of workers) worker.start();
+  rebuilt = rebuildOutdated(core, pool, logger, rebuilding.signal);
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'shop listening');
   return {

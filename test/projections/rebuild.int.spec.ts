@@ -3,7 +3,10 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
 import { categoryOfEventType } from '../../src/domain/shopEvents.js';
-import { rebuildProjections } from '../../src/infrastructure/postgres/projectionRebuild.js';
+import {
+  RebuildInProgress,
+  rebuildProjections,
+} from '../../src/infrastructure/postgres/projectionRebuild.js';
 import { type Projection, PROJECTIONS } from '../../src/projections/projections.js';
 import { openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
 import { TEST_ADDRESS } from '../support/shop.js';
@@ -157,6 +160,18 @@ describe('Rebuilding read models', () => {
       "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%' ORDER BY nspname",
     );
     expect(rows).to.deep.equal([{ nspname: 'catalog' }]);
+  });
+
+  it('refuses to run beside another rebuild of the same database', async () => {
+    const other = await shop.pool.connect();
+    try {
+      await other.query(`SELECT pg_advisory_lock(hashtextextended('shop-rebuild', 0))`);
+      const refused = await rebuild(...PROJECTIONS).catch((error: unknown) => error);
+      expect(refused).to.be.instanceOf(RebuildInProgress);
+    } finally {
+      await other.query(`SELECT pg_advisory_unlock(hashtextextended('shop-rebuild', 0))`);
+      other.release();
+    }
   });
 
   describe('npm run replay', () => {

@@ -23,6 +23,40 @@ export interface RebuildOptions {
   /** Rebuilt together: the store is read once, each page handed to each of their projectors. */
   projections: readonly Projection[];
   onProgress?: (progress: RebuildProgress) => void;
+  /** Ends the rebuild between two pages, the served tables untouched (the shop stopping, say). */
+  signal?: AbortSignal;
+}
+
+/** One rebuild at a time per database: another (`npm run replay`, or a shop starting) is running. */
+export class RebuildInProgress extends Error {
+  override readonly name = 'RebuildInProgress';
+  constructor() {
+    super('another rebuild of the read models is running on this database');
+  }
+}
+
+/** The session lock that lets one rebuild run at a time, whoever started it. */
+const REBUILD_LOCK = `hashtextextended('shop-rebuild', 0)`;
+
+/**
+ * Runs `rebuild` while holding the rebuild lock, on a connection of its own, so that two rebuilds
+ * never fill the same copies; throws RebuildInProgress when another holds it.
+ */
+async function holdingTheRebuildLock<T>(pool: pg.Pool, rebuild: () => Promise<T>): Promise<T> {
+  const lock = await pool.connect();
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(${REBUILD_LOCK}) AS locked`,
+    );
+    if (rows[0]?.locked !== true) throw new RebuildInProgress();
+    try {
+      return await rebuild();
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(${REBUILD_LOCK})`);
+    }
+  } finally {
+    lock.release();
+  }
 }
 
 /** A read model being rebuilt: its served schema, its copy, the schema it retires, its projector. */
@@ -45,7 +79,11 @@ interface Rebuilding {
  * missing: renaming a schema takes no lock on its tables, and the old tables are dropped after,
  * once no reader uses them. A crash leaves the served schemas untouched; the next run starts over.
  */
-export async function rebuildProjections(options: RebuildOptions): Promise<RebuildProgress> {
+export function rebuildProjections(options: RebuildOptions): Promise<RebuildProgress> {
+  return holdingTheRebuildLock(options.pool, () => rebuild(options));
+}
+
+async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
   const { pool } = options;
   const rebuilding: Rebuilding[] = [];
   for (const projection of options.projections) {
@@ -95,6 +133,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     let next = readPage(0);
     for (;;) {
       const page = await next;
+      options.signal?.throwIfAborted();
       if (page.length === 0) break;
       const full = page.length === REBUILD_PAGE;
       if (full) next = readPage((page.at(-1) as RecordedEvent).position + 1);
@@ -149,6 +188,11 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         [projection.name, progress.position],
       );
       await client.query('DELETE FROM parked_events WHERE consumer = $1', [projection.name]);
+      await client.query(
+        `INSERT INTO projection_versions (name, version) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, built_at = now()`,
+        [projection.name, projection.version],
+      );
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -190,4 +234,27 @@ async function applyPage(
     query: sqlQueryOn(client),
     afterCommit: () => undefined,
   });
+}
+
+/**
+ * The projections whose read model was built by an older version of their projector. One the
+ * table does not know yet was built by the code that runs now, from its first event: it is
+ * recorded as such.
+ */
+export async function outdatedProjections(
+  pool: pg.Pool,
+  projections: readonly Projection[],
+): Promise<Projection[]> {
+  await pool.query(
+    `INSERT INTO projection_versions (name, version)
+     SELECT * FROM unnest($1::text[], $2::int[]) ON CONFLICT (name) DO NOTHING`,
+    [projections.map((projection) => projection.name), projections.map((projection) => projection.version)],
+  );
+  const { rows } = await pool.query<{ name: string; version: number }>(
+    'SELECT name, version FROM projection_versions',
+  );
+  const built = new Map(rows.map((row) => [row.name, row.version]));
+  return projections.filter(
+    (projection) => (built.get(projection.name) ?? projection.version) < projection.version,
+  );
 }
