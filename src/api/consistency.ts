@@ -15,8 +15,11 @@ const ANNOUNCED_RECHECK_MS = 1000;
 
 /** Where the data a GET reads comes from. */
 export interface ReadSource {
-  /** Every event up to this position is reflected in the data. */
-  position(): Promise<number>;
+  /**
+   * Every event up to this position is reflected in the data. `atLeast` is what the GET waits for:
+   * a source that knows its position from memory asks again when what it knows falls short.
+   */
+  position(atLeast: number): Promise<number>;
   /** Resolves once the position may have reached `position`, or after `timeoutMs`. */
   untilReached?(position: number, timeoutMs: number): Promise<void>;
 }
@@ -54,13 +57,13 @@ export function readConsistency({ sourceOf, maxWaitMs }: ReadConsistencyOptions)
     }
     const source = sourceOf(request.baseUrl + request.path);
     const deadline = Date.now() + maxWaitMs;
-    let position = await source.position();
+    let position = await source.position(minPosition);
     for (let pause = FIRST_POLL_MS; position < minPosition && Date.now() < deadline;) {
       const remaining = Math.max(deadline - Date.now(), 0);
       if (source.untilReached)
         await source.untilReached(minPosition, Math.min(remaining, ANNOUNCED_RECHECK_MS));
       else await delay(Math.min(pause, remaining));
-      position = await source.position();
+      position = await source.position(minPosition);
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     response.setHeader('X-Projection-Position', String(position));

@@ -344,7 +344,8 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
         return projector === undefined
           ? { position: () => eventStore.headPosition() }
           : {
-              position: () => core.consumerStore.checkpoint(projector),
+              position: (atLeast) =>
+                checkpoints.position(projector, () => core.consumerStore.checkpoint(projector), atLeast),
               untilReached: async (position, timeoutMs) => {
                 await checkpoints.reached(projector, position, timeoutMs);
               },

@@ -450,6 +450,17 @@ describe('The subscription runner', () => {
         expect(await signals.reached(table, last + 1_000_000_000, 50), 'a position not reached').to.equal(
           false,
         );
+
+        // What was announced answers without a read, unless more is asked for than was announced.
+        let reads = 0;
+        const read = async (): Promise<number> => {
+          reads += 1;
+          return shop.consumers.checkpoint(table);
+        };
+        expect(await signals.position(table, read)).to.be.at.least(last);
+        expect(reads).to.equal(0);
+        expect(await signals.position(table, read, last + 1_000_000_000)).to.be.at.least(last);
+        expect(reads).to.equal(1);
       } finally {
         await signals.stop();
       }

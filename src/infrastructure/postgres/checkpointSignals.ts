@@ -19,14 +19,29 @@ interface Waiter {
 export class CheckpointSignals {
   private readonly waiters = new Set<Waiter>();
   private readonly listener: ChannelListener;
+  /** The furthest checkpoint of each consumer heard of since the listener last began hearing. */
+  private readonly latest = new Map<string, number>();
 
   constructor(notifications: Notifications, logger: Logger) {
     this.listener = new ChannelListener(
       notifications,
       CHECKPOINTS_CHANNEL,
-      { onNotification: (payload) => this.announced(payload), onHearing: () => undefined },
+      { onNotification: (payload) => this.announced(payload), onHearing: () => this.latest.clear() },
       logger,
     );
+  }
+
+  /**
+   * The consumer's checkpoint as far as it was announced, or as `read` answers it when that is not
+   * known to be `atLeast` (before the first announcement, while announcements cannot be heard, or
+   * when one may have been missed). Announced at commit, it is never ahead of what the tables hold.
+   */
+  async position(consumer: string, read: () => Promise<number>, atLeast = 0): Promise<number> {
+    const heard = this.listener.hearing ? this.latest.get(consumer) : undefined;
+    if (heard !== undefined && heard >= atLeast) return heard;
+    const position = await read();
+    if (this.listener.hearing) this.latest.set(consumer, Math.max(position, this.latest.get(consumer) ?? -1));
+    return position;
   }
 
   start(): void {
@@ -65,6 +80,7 @@ export class CheckpointSignals {
       return;
     }
     if (typeof told.consumer !== 'string' || typeof told.position !== 'number') return;
+    if (told.position > (this.latest.get(told.consumer) ?? -1)) this.latest.set(told.consumer, told.position);
     for (const waiter of this.waiters) {
       if (waiter.consumer === told.consumer && waiter.position <= told.position) waiter.wake(true);
     }
