@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { inventories } from '../../src/commands/aggregates.js';
 import { checkoutSaga, CHECKOUT_SAGA } from '../../src/commands/checkout/checkoutSaga.js';
+import { sendCheckoutCommand } from '../../src/commands/checkout/checkoutCommands.js';
 import { DeadlineWorker } from '../../src/commands/checkout/deadlineWorker.js';
 import { handle } from '../../src/commands/commandHandler.js';
 import type { CommandEnvironment } from '../../src/commands/commandEnvironment.js';
@@ -355,6 +356,44 @@ describe('The checkout saga', () => {
         ledgerBefore,
       );
       expect(fresh.provider.calls, 'the provider is not asked again').to.deep.equal([]);
+    });
+  });
+
+  describe('when a cause comes again and is decided otherwise than the first time', () => {
+    it('takes the new decision, though the first one is stored already', async () => {
+      // A crash lost what the first decision knew: the same event, now after a cancellation, leads
+      // to a release where it had led to a payment request.
+      const productId = await product(5);
+      const orderId = await place([{ productId, quantity: 1 }], 'tok_visa');
+      const cause = { id: randomUUID(), correlationId: randomUUID() };
+      await sendCheckoutCommand(
+        writer.env,
+        orderId,
+        { type: 'ReserveStock', productId, quantity: 1 },
+        { ...cause, id: randomUUID() },
+      );
+      const requested = await sendCheckoutCommand(
+        writer.env,
+        orderId,
+        { type: 'RequestPayment', userId: 'shopper', amountCents: 2500, token: 'tok_visa' },
+        cause,
+      );
+      const released = await sendCheckoutCommand(
+        writer.env,
+        orderId,
+        { type: 'ReleaseReservation', productId },
+        cause,
+      );
+      expect(requested.map((written) => written.event.type)).to.deep.equal(['PaymentRequested']);
+      expect(released.map((written) => written.event.type)).to.deep.equal(['ReservationReleased']);
+      expect(await available(productId)).to.equal(5);
+      const again = await sendCheckoutCommand(
+        writer.env,
+        orderId,
+        { type: 'ReleaseReservation', productId },
+        cause,
+      );
+      expect(again, 'the same decision again takes no effect').to.deep.equal([]);
     });
   });
 

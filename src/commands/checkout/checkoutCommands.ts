@@ -29,10 +29,16 @@ const contextOf = (cause: CheckoutCause): CommandContext => ({
   causationId: cause.id,
 });
 
+/**
+ * The ids of what a command for a cause appends: from the cause, the step, and the command and
+ * its target. A cause handed over again may be decided otherwise than the first time, when what
+ * the first decision knew was lost in a crash (an order cancelled meanwhile, say): another command
+ * then gets ids of its own, and is not mistaken for the first one, already done.
+ */
 const idsFrom =
-  (cause: CheckoutCause, step: string) =>
+  (cause: CheckoutCause, step: string, command: { type: string }, target: string) =>
   (_event: ShopEvent, index: number): string =>
-    derivedUuid('checkout', cause.id, step, String(index));
+    derivedUuid('checkout', cause.id, step, command.type, target, String(index));
 
 /** An event a checkout command appended, with the id it was given. */
 export interface Written {
@@ -54,7 +60,8 @@ export async function sendCheckoutCommand(
   step = 0,
 ): Promise<Written[]> {
   const now = env.now().toISOString();
-  const eventId = idsFrom(cause, String(step));
+  const target = 'productId' in command ? command.productId : orderId;
+  const eventId = idsFrom(cause, String(step), command, target);
   const request = { context: contextOf(cause), retryOnConflict: true, eventId };
   const written = ({ events }: { events: CheckoutInput['event'][] }): Written[] =>
     events.map((event, index) => ({ id: eventId(event, index), event }));
@@ -120,7 +127,7 @@ export const answerCharge = (
     command,
     context: contextOf(cause),
     retryOnConflict: true,
-    eventId: idsFrom(cause, 'answer'),
+    eventId: idsFrom(cause, 'answer', command, command.orderId),
     known,
   });
 
