@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
 import { ChannelListener } from '../postgres/channelListener.js';
-import type { WorkerHealth } from '../../projections/subscriptionRunner.js';
-import type { BackgroundWorker } from '../workers.js';
 
 /** The channel on which forgetting a customer is announced, with the customer's id as payload. */
 export const FORGOTTEN_CHANNEL = 'customer_forgotten';
@@ -35,18 +33,16 @@ export const NO_KEPT_KEYS: KeptKeys = {
  * that an erasure made elsewhere is never missed. A key read while an erasure came in is not kept:
  * it may be the erased one.
  */
-export class DataKeyCache implements KeptKeys, BackgroundWorker {
-  readonly name = 'personal-data-keys';
+export class DataKeyCache implements KeptKeys {
   private readonly keys = new Map<string, Buffer | null>();
   private invalidations = 0;
-  private hearing = false;
   private readonly listener: ChannelListener;
 
   constructor(notifications: Notifications, logger: Logger, listenAgainMs?: number) {
     this.listener = new ChannelListener(
       notifications,
       FORGOTTEN_CHANNEL,
-      { onNotification: (owner) => this.forgotten(owner), onHearing: (hearing) => this.hear(hearing) },
+      { onNotification: (owner) => this.forgotten(owner), onHearing: () => this.dropAll() },
       logger,
       listenAgainMs,
     );
@@ -85,16 +81,13 @@ export class DataKeyCache implements KeptKeys, BackgroundWorker {
     return this.listener.stop();
   }
 
-  async health(): Promise<WorkerHealth> {
-    if (!this.listener.started) return { status: 'down', detail: 'not running' };
-    return this.listener.hearing
-      ? { status: 'up' }
-      : { status: 'degraded', detail: 'not hearing of erasures: every data key is read from the table' };
+  /** Whether it hears of erasures now, and so keeps keys. */
+  get hearing(): boolean {
+    return this.listener.hearing;
   }
 
   /** Whatever was kept before hearing began, or while it was cut off, may be stale. */
-  private hear(hearing: boolean): void {
-    this.hearing = hearing;
+  private dropAll(): void {
     this.invalidations += 1;
     this.keys.clear();
   }
