@@ -342,7 +342,12 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
       sourceOf: (path) => {
         const projector = READ_MODEL_OF_PATH.get(path);
         return projector === undefined
-          ? { position: () => eventStore.headPosition() }
+          ? {
+              position: async (atLeast) =>
+                (eventStore instanceof PostgresEventStore
+                  ? eventStore.settledPosition(atLeast)
+                  : undefined) ?? eventStore.headPosition(),
+            }
           : {
               position: (atLeast) =>
                 checkpoints.position(projector, () => core.consumerStore.checkpoint(projector), atLeast),

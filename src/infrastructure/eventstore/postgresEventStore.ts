@@ -250,6 +250,8 @@ export class PostgresEventStore implements EventStore {
   private readonly listener: NotificationListener;
   private readonly batcher: AppendBatcher;
   private heldBackHorizon: { horizon: number; since: number } | undefined;
+  /** The highest horizon a read of this store has met: every event below it was committed then. */
+  private horizonMet = 0;
 
   constructor(options: PostgresEventStoreOptions) {
     this.pool = options.pool;
@@ -361,6 +363,7 @@ export class PostgresEventStore implements EventStore {
     );
     const first = result.rows[0];
     const horizon = Number(first?.horizon);
+    if (horizon > this.horizonMet) this.horizonMet = horizon;
     const heldBack = first?.head != null && Number(first.head) >= horizon;
     this.trackHeldBack(heldBack, horizon);
     const events = result.rows
@@ -394,6 +397,16 @@ export class PostgresEventStore implements EventStore {
       idlePollMs: IDLE_POLL_MS,
       signal: options.signal,
     });
+  }
+
+  /**
+   * A position every event up to which was committed, without a query, when a read of this store
+   * (a subscription's, most often, which read a moment ago) has met one at least `atLeast`: what a
+   * GET folded from streams read afterwards reflects at least. Undefined otherwise.
+   */
+  settledPosition(atLeast: number): number | undefined {
+    const settled = this.horizonMet - 1;
+    return settled >= atLeast && settled > 0 ? settled : undefined;
   }
 
   async headPosition(): Promise<number> {

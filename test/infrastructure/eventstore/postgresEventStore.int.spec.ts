@@ -293,6 +293,20 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
       }
     });
 
+    it('knows, without a query, a position up to which everything was committed, once a read met it', async () => {
+      const reader = newStore();
+      try {
+        expect(reader.settledPosition(0), 'before any read').to.equal(undefined);
+        const written = await store.append(freshStream(), [testEvent()], 'no_stream');
+        const read = await reader.readAll({ fromPosition: written.position, maxCount: 10 });
+        expect(read.map((event) => event.position)).to.deep.equal([written.position]);
+        expect(reader.settledPosition(written.position)).to.be.at.least(written.position);
+        expect(reader.settledPosition(written.position * 2), 'beyond what a read met').to.equal(undefined);
+      } finally {
+        await reader.close();
+      }
+    });
+
     it('delivers events appended by another process, announced by notification', async () => {
       const otherProcess = newStore();
       try {
