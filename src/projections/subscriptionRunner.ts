@@ -269,8 +269,14 @@ export class SubscriptionRunner {
       signal: AbortSignal.any([signal, reading.signal]),
     });
     const batches = readyBatches(events, this.settings.maxBatchSize);
+    // The next batch is asked for while this one is handled; if handling fails first, nobody waits for it.
+    const ahead = (): Promise<IteratorResult<RecordedEvent[]>> => {
+      const batch = batches.next();
+      batch.catch(() => undefined);
+      return batch;
+    };
     try {
-      let next = batches.next();
+      let next = ahead();
       while (!signal.aborted) {
         const ready = await this.untilFlushDue(next, progress);
         if (ready === FLUSH_DUE) {
@@ -278,7 +284,7 @@ export class SubscriptionRunner {
           continue;
         }
         if (ready.done || signal.aborted) break;
-        next = batches.next();
+        next = ahead();
         await this.take(ready.value, progress, signal);
       }
     } finally {
