@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
-import { categoryOfEventType } from '../../src/domain/shopEvents.js';
 import { catalogProjector } from '../../src/projections/catalog/catalogProjector.js';
-import { handOverEverythingAgain, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import {
+  appendShopEvents,
+  handOverEverythingAgain,
+  openRunnerProcess,
+  type RunnerProcess,
+} from '../support/runnerFixture.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -24,28 +28,7 @@ describe('The catalog projector', () => {
     await database.drop();
   });
 
-  /** Appends shop events as commands would have, each to the stream its type belongs in. */
-  async function append(id: string, ...events: ShopEvent[]): Promise<number> {
-    let last = 0;
-    for (const event of events) {
-      const streamId = `${categoryOfEventType(event.type)}-${id}`;
-      last = (
-        await shop.store.append(
-          streamId,
-          [
-            {
-              id: randomUUID(),
-              type: event.type,
-              data: event.data as never,
-              metadata: { actor: 'system:test', correlationId: id, causationId: id, schemaVersion: 1 },
-            },
-          ],
-          'any',
-        )
-      ).position;
-    }
-    return last;
-  }
+  const append = (id: string, ...events: ShopEvent[]) => appendShopEvents(shop, id, ...events);
 
   const dump = async () => ({
     products: (await shop.pool.query('SELECT * FROM catalog.products ORDER BY id')).rows,

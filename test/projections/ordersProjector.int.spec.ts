@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
-import { categoryOfEventType } from '../../src/domain/shopEvents.js';
 import { ordersProjector } from '../../src/projections/orders/ordersProjector.js';
-import { handOverEverythingAgain, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import {
+  appendShopEvents,
+  handOverEverythingAgain,
+  openRunnerProcess,
+  type RunnerProcess,
+} from '../support/runnerFixture.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
@@ -25,26 +29,7 @@ describe('The orders projector', () => {
     await database.drop();
   });
 
-  async function append(id: string, ...events: ShopEvent[]): Promise<number> {
-    let last = 0;
-    for (const event of events) {
-      last = (
-        await shop.store.append(
-          `${categoryOfEventType(event.type)}-${id}`,
-          [
-            {
-              id: randomUUID(),
-              type: event.type,
-              data: event.data as never,
-              metadata: { actor: 'system:test', correlationId: id, causationId: id, schemaVersion: 1 },
-            },
-          ],
-          'any',
-        )
-      ).position;
-    }
-    return last;
-  }
+  const append = (id: string, ...events: ShopEvent[]) => appendShopEvents(shop, id, ...events);
 
   const placed = (orderId: string): ShopEvent => ({
     type: 'OrderPlaced',

@@ -2,13 +2,12 @@ import { execFile } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ShopEvent } from '../../src/domain/shopEvents.js';
-import { categoryOfEventType } from '../../src/domain/shopEvents.js';
 import {
   RebuildInProgress,
   rebuildProjections,
 } from '../../src/infrastructure/postgres/projectionRebuild.js';
 import { type Projection, PROJECTIONS } from '../../src/projections/projections.js';
-import { openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import { appendShopEvents, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
@@ -115,7 +114,7 @@ describe('Rebuilding read models', () => {
 
     // The live projector writes into the swapped-in tables.
     const productId = randomUUID();
-    await appendEvent(shop, productId, {
+    await appendShopEvents(shop, productId, {
       type: 'ProductCreated',
       data: {
         productId,
@@ -205,28 +204,13 @@ describe('Rebuilding read models', () => {
   });
 });
 
-async function appendEvent(shop: RunnerProcess, id: string, event: ShopEvent): Promise<void> {
-  await shop.store.append(
-    `${categoryOfEventType(event.type)}-${id}`,
-    [
-      {
-        id: randomUUID(),
-        type: event.type,
-        data: event.data as never,
-        metadata: { actor: 'system:test', correlationId: id, causationId: id, schemaVersion: 1 },
-      },
-    ],
-    'any',
-  );
-}
-
 /** About `count` events of a shop's life: products changing, stock moving, orders taking their course. */
 async function appendRandomShop(shop: RunnerProcess, count: number): Promise<void> {
   const categories = Array.from({ length: 5 }, () => randomUUID());
   const products: string[] = [];
   let appended = 0;
   const append = async (id: string, event: ShopEvent): Promise<void> => {
-    await appendEvent(shop, id, event);
+    await appendShopEvents(shop, id, event);
     appended += 1;
   };
   for (const categoryId of categories) {

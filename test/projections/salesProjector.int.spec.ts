@@ -4,7 +4,12 @@ import type { OrderEvent } from '../../src/domain/order/order.js';
 import { salesProjector } from '../../src/projections/sales/salesProjector.js';
 import { salesReport } from '../../src/projections/sales/salesQueries.js';
 import { sqlQueryOn } from '../../src/infrastructure/postgres/database.js';
-import { handOverEverythingAgain, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
+import {
+  appendShopEvents,
+  handOverEverythingAgain,
+  openRunnerProcess,
+  type RunnerProcess,
+} from '../support/runnerFixture.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 import { waitFor } from '../support/waitFor.js';
@@ -43,31 +48,7 @@ describe('The sales projector', () => {
     },
   });
 
-  async function append(orderId: string, ...events: OrderEvent[]): Promise<number> {
-    let last = 0;
-    for (const event of events) {
-      last = (
-        await shop.store.append(
-          `order-${orderId}`,
-          [
-            {
-              id: randomUUID(),
-              type: event.type,
-              data: event.data as never,
-              metadata: {
-                actor: 'system:test',
-                correlationId: orderId,
-                causationId: orderId,
-                schemaVersion: 1,
-              },
-            },
-          ],
-          'any',
-        )
-      ).position;
-    }
-    return last;
-  }
+  const append = (orderId: string, ...events: OrderEvent[]) => appendShopEvents(shop, orderId, ...events);
 
   it('counts a confirmed order on the day it was confirmed, and takes it back once cancelled', async () => {
     const [kept, cancelled, pending] = [randomUUID(), randomUUID(), randomUUID()];

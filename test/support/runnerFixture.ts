@@ -10,6 +10,7 @@ import {
 } from '../../src/projections/subscriptionRunner.js';
 import { isRefusal } from '../../src/commands/refusals.js';
 import { decodeStoredEvent } from '../../src/commands/storedEvents.js';
+import { categoryOfEventType, type ShopEvent } from '../../src/domain/shopEvents.js';
 import { PostgresEventStore } from '../../src/infrastructure/eventstore/postgresEventStore.js';
 import {
   createPool,
@@ -93,4 +94,32 @@ export async function handOverEverythingAgain(process: RunnerProcess, consumer: 
   } finally {
     client.release();
   }
+}
+
+/**
+ * Appends shop events as commands would have, each to the stream its type belongs in, `<category>-<id>`,
+ * one append each; answers the position of the last.
+ */
+export async function appendShopEvents(
+  process: RunnerProcess,
+  id: string,
+  ...events: ShopEvent[]
+): Promise<number> {
+  let last = 0;
+  for (const event of events) {
+    const appended = await process.store.append(
+      `${categoryOfEventType(event.type)}-${id}`,
+      [
+        {
+          id: randomUUID(),
+          type: event.type,
+          data: event.data as never,
+          metadata: { actor: 'system:test', correlationId: id, causationId: id, schemaVersion: 1 },
+        },
+      ],
+      'any',
+    );
+    last = appended.position;
+  }
+  return last;
 }
