@@ -22,6 +22,12 @@ export interface ReadSource {
   position(atLeast: number): Promise<number>;
   /** Resolves once the position may have reached `position`, or after `timeoutMs`. */
   untilReached?(position: number, timeoutMs: number): Promise<void>;
+  /**
+   * A position this instance has already seen the data at, by writing it or by reading its
+   * streams: the GET waits for it as for `X-Min-Position`, so that a client's write is in the
+   * answer to its next read of the same instance whether it sends the header or not.
+   */
+  seen?: number;
 }
 
 export interface ReadConsistencyOptions {
@@ -47,8 +53,8 @@ export function readConsistency({ sourceOf, maxWaitMs }: ReadConsistencyOptions)
       return;
     }
     const header = request.header('x-min-position')?.trim();
-    const minPosition = header === undefined ? 0 : parseWholeNumber(header);
-    if (minPosition === undefined) {
+    const asked = header === undefined ? 0 : parseWholeNumber(header);
+    if (asked === undefined) {
       throw new HttpProblem(
         400,
         problemStatusTitle(400),
@@ -56,6 +62,7 @@ export function readConsistency({ sourceOf, maxWaitMs }: ReadConsistencyOptions)
       );
     }
     const source = sourceOf(request.baseUrl + request.path);
+    const minPosition = Math.max(asked, source.seen ?? 0);
     const deadline = Date.now() + maxWaitMs;
     let position = await source.position(minPosition);
     for (let pause = FIRST_POLL_MS; position < minPosition && Date.now() < deadline;) {

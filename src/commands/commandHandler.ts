@@ -113,6 +113,18 @@ function keep(streams: EventStreams, streamId: string, loaded: LoadedState<unkno
 }
 
 /**
+ * The global position of the stream's last event as this process last read or wrote it, while it
+ * keeps the aggregate's folded state; undefined when it keeps none.
+ */
+export function keptPosition<Command, Event extends ShopEvent, State>(
+  streams: EventStreams,
+  aggregate: Aggregate<Command, Event, State>,
+  id: string,
+): number | undefined {
+  return foldedStates.get(streams)?.get(aggregate.streamId(id))?.position;
+}
+
+/**
  * An aggregate's current state, without its events. Where the aggregate allows it, the state
  * folded last time is moved on by the events recorded since, which it always reads: another
  * process may have written them.

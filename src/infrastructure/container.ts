@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
+import { seenProductPosition } from '../commands/catalog/product.js';
 import { createApp } from '../api/app.js';
 import { answerParserErrors } from '../api/http.js';
 import { auditRoutes } from '../api/audit/audit.routes.js';
@@ -41,6 +42,7 @@ import { SALES_PROJECTOR } from '../projections/sales/salesProjector.js';
 import { analyticsRoutes } from '../api/analytics/analytics.routes.js';
 import { DataKeyCache } from './personalData/dataKeyCache.js';
 import { CheckpointSignals } from './postgres/checkpointSignals.js';
+import { keptAnswers } from './postgres/readModelAnswers.js';
 import { PersonalDataVault } from './personalData/personalDataVault.js';
 import { EventCodec } from './personalData/eventCodec.js';
 import { eventStreams, type EventStreams } from '../commands/eventStreams.js';
@@ -58,7 +60,7 @@ import { deadlineCounts } from '../commands/checkout/checkoutTables.js';
 import type { PaymentProvider } from '../commands/payment/paymentProvider.js';
 import { PaymentSimulator } from './payments/paymentSimulator.js';
 import { postgresNotifications } from './postgres/postgresNotifications.js';
-import type { Consumer } from '../projections/consumer.js';
+import type { Consumer, SqlQuery } from '../projections/consumer.js';
 import { type EventSource, eventSourceOf, SubscriptionRunner } from '../projections/subscriptionRunner.js';
 import type { ConsumerStore } from '../projections/consumerStore.js';
 import { PostgresConsumerStore } from './postgres/postgresConsumerStore.js';
@@ -81,6 +83,8 @@ const READ_MODEL_OF_PATH = new Map([
   ['/api/v1/orders', ORDERS_PROJECTOR],
   ['/api/v1/analytics/sales', SALES_PROJECTOR],
 ]);
+/** A product's own GET, answered from the catalog's read model too. */
+const PRODUCT_PATH = /^\/api\/v1\/products\/([^/]+)$/;
 
 const TOKENS = {
   Config: Symbol('Config'),
@@ -335,12 +339,15 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     `rate-limit:${new URL(database.connectionString).pathname.slice(1)}:`,
   );
   const codec = await container.getAsync<EventCodec>(TOKENS.EventCodec);
+  const readModelOf = (projector: string): SqlQuery =>
+    keptAnswers(sqlQueryOn(pool), () => checkpoints.stamp(projector));
   const app = createApp({
     logger,
     isDependencyDown,
     consistency: {
       sourceOf: (path) => {
-        const projector = READ_MODEL_OF_PATH.get(path);
+        const productId = PRODUCT_PATH.exec(path)?.[1];
+        const projector = productId === undefined ? READ_MODEL_OF_PATH.get(path) : CATALOG_PROJECTOR;
         return projector === undefined
           ? {
               position: async (atLeast) =>
@@ -354,6 +361,7 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
               untilReached: async (position, timeoutMs) => {
                 await checkpoints.reached(projector, position, timeoutMs);
               },
+              ...(productId === undefined ? {} : { seen: seenProductPosition(env, productId) }),
             };
       },
       maxWaitMs: MIN_POSITION_WAIT_MS,
@@ -372,11 +380,11 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     routers: [
       openApiRoutes(openApiDocument),
       ...(identity.devIssuer ? [devIssuerRoutes(identity.devIssuer)] : []),
-      catalogRoutes({ env, readModel: sqlQueryOn(pool), adminOnly: requireRole('admin') }),
+      catalogRoutes({ env, readModel: readModelOf(CATALOG_PROJECTOR), adminOnly: requireRole('admin') }),
       cartRoutes({ env, customersOnly: requireRole('customer') }),
       orderRoutes({
         env,
-        readModel: sqlQueryOn(pool),
+        readModel: readModelOf(ORDERS_PROJECTOR),
         openValues: (values) => codec.openValues(values),
         customersOnly: requireRole('customer'),
         adminOnly: requireRole('admin'),
@@ -386,7 +394,10 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
         readAll: (options) => codec.readAll(options),
         analystsAndAdmins: requireRole('analyst', 'admin'),
       }),
-      analyticsRoutes({ readModel: sqlQueryOn(pool), analystsAndAdmins: requireRole('analyst', 'admin') }),
+      analyticsRoutes({
+        readModel: readModelOf(SALES_PROJECTOR),
+        analystsAndAdmins: requireRole('analyst', 'admin'),
+      }),
       auditRoutes({
         readStream: (streamId) => codec.readStream(streamId),
         verifyStream: (streamId) => eventStore.verifyStream(streamId),

@@ -1,29 +1,18 @@
 import { execFile } from 'node:child_process';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { ShopEvent } from '../../src/domain/shopEvents.js';
+import pg from 'pg';
 import {
   RebuildInProgress,
   rebuildProjections,
 } from '../../src/infrastructure/postgres/projectionRebuild.js';
 import { type Projection, PROJECTIONS } from '../../src/projections/projections.js';
 import { appendShopEvents, openRunnerProcess, type RunnerProcess } from '../support/runnerFixture.js';
-import { TEST_ADDRESS } from '../support/shop.js';
+import { appendRandomShop, dumpReadModels } from '../support/randomShop.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
 const AT = '2026-03-01T10:00:00.000Z';
-
-/** Every table of the read models, each ordered by its key, without the copies a rebuild makes. */
-const TABLES: Record<string, string> = {
-  'catalog.products': 'id',
-  'catalog.stock': 'product_id',
-  'catalog.categories': 'id',
-  'orders.orders': 'id',
-  'orders.payments': 'order_id',
-  'sales.orders': 'id',
-  'sales.daily': 'day, product_id',
-};
 
 describe('Rebuilding read models', () => {
   let database: TestDatabase;
@@ -53,13 +42,7 @@ describe('Rebuilding read models', () => {
     }
   };
 
-  const dump = async (): Promise<Record<string, unknown[]>> => {
-    const dumped: Record<string, unknown[]> = {};
-    for (const [table, key] of Object.entries(TABLES)) {
-      dumped[table] = (await shop.pool.query(`SELECT * FROM ${table} ORDER BY ${key}`)).rows;
-    }
-    return dumped;
-  };
+  const dump = () => dumpReadModels(shop.pool);
 
   const rebuild = (...projections: Projection[]) =>
     rebuildProjections({ pool: shop.pool, source: shop.source, projections });
@@ -133,6 +116,30 @@ describe('Rebuilding read models', () => {
     expect(after).to.deep.equal([{ name: 'After the swap' }]);
   });
 
+  it('announces the checkpoint of each read model it swapped in, so that no instance keeps answers of the old tables', async () => {
+    const listener = new pg.Client({ connectionString: database.connectionString });
+    await listener.connect();
+    const heard: { consumer: string; position: number }[] = [];
+    listener.on('notification', (message) => {
+      heard.push(JSON.parse(message.payload ?? '{}') as { consumer: string; position: number });
+    });
+    try {
+      await listener.query('LISTEN consumer_checkpoints');
+      const done = await rebuild(...PROJECTIONS);
+      const announced = PROJECTIONS.map(({ name }) => ({ consumer: name, position: done.position }));
+      await waitFor(
+        async () =>
+          announced.every((expected) =>
+            heard.some((told) => told.consumer === expected.consumer && told.position === expected.position),
+          ),
+        10_000,
+        () => `heard ${JSON.stringify(heard)}`,
+      );
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('leaves the served tables untouched when it fails midway, and a second run starts clean', async () => {
     const catalog = PROJECTIONS.find((projection) => projection.name === 'catalog') as Projection;
     const before = await dump();
@@ -203,107 +210,3 @@ describe('Rebuilding read models', () => {
     });
   });
 });
-
-/** About `count` events of a shop's life: products changing, stock moving, orders taking their course. */
-async function appendRandomShop(shop: RunnerProcess, count: number): Promise<void> {
-  const categories = Array.from({ length: 5 }, () => randomUUID());
-  const products: string[] = [];
-  let appended = 0;
-  const append = async (id: string, event: ShopEvent): Promise<void> => {
-    await appendShopEvents(shop, id, event);
-    appended += 1;
-  };
-  for (const categoryId of categories) {
-    await append(categoryId, {
-      type: 'CategoryCreated',
-      data: { categoryId, name: `Category ${categoryId}`, createdAt: AT },
-    });
-  }
-  const day = (offset: number) => new Date(Date.parse(AT) + offset * 86_400_000).toISOString();
-  while (appended < count) {
-    const choice = randomInt(10);
-    if (choice < 2 || products.length < 5) {
-      const productId = randomUUID();
-      products.push(productId);
-      await append(productId, {
-        type: 'ProductCreated',
-        data: {
-          productId,
-          name: `Product ${randomInt(1000)}`,
-          description: randomInt(2) === 0 ? null : 'A fine thing',
-          priceCents: 100 + randomInt(10_000),
-          categoryId: categories[randomInt(categories.length)] ?? null,
-          imageUrl: null,
-          createdAt: day(randomInt(30)),
-        },
-      });
-      await append(productId, {
-        type: 'StockRestocked',
-        data: { productId, quantity: 1 + randomInt(100), at: AT },
-      });
-      continue;
-    }
-    const productId = products[randomInt(products.length)] as string;
-    if (choice < 4) {
-      const at = day(randomInt(30));
-      const change: ShopEvent[] = [
-        { type: 'ProductRenamed', data: { productId, name: `Renamed ${randomInt(1000)}`, at } },
-        { type: 'ProductRepriced', data: { productId, priceCents: 100 + randomInt(10_000), at } },
-        { type: 'ProductDeactivated', data: { productId, at } },
-        { type: 'ProductActivated', data: { productId, at } },
-      ];
-      await append(productId, change[randomInt(change.length)] as ShopEvent);
-      continue;
-    }
-    const orderId = randomUUID();
-    const quantity = 1 + randomInt(3);
-    const placedAt = day(randomInt(30));
-    await append(orderId, {
-      type: 'OrderPlaced',
-      data: {
-        orderId,
-        userId: `shopper-${randomInt(20)}`,
-        items: [{ productId, productName: 'Thing', quantity, unitPriceCents: 500 }],
-        totalCents: quantity * 500,
-        shippingAddress: { ...TEST_ADDRESS, line2: null },
-        paymentMethod: { type: 'card', token: 'tok_visa' },
-        idempotencyKey: orderId,
-        requestHash: 'f'.repeat(64),
-        placedAt,
-        expiresAt: placedAt,
-      },
-    });
-    await append(productId, { type: 'StockReserved', data: { productId, orderId, quantity, at: placedAt } });
-    const outcome = randomInt(3);
-    if (outcome === 0) {
-      await append(productId, {
-        type: 'ReservationReleased',
-        data: { productId, orderId, quantity, at: placedAt },
-      });
-      await append(orderId, {
-        type: 'OrderCancelled',
-        data: { orderId, reason: 'out_of_stock', at: placedAt },
-      });
-      continue;
-    }
-    await append(orderId, {
-      type: 'PaymentRequested',
-      data: { orderId, userId: 'shopper', amountCents: quantity * 500, token: 'tok_visa', at: placedAt },
-    });
-    await append(orderId, {
-      type: 'PaymentCaptured',
-      data: { orderId, amountCents: quantity * 500, providerReference: orderId, at: placedAt },
-    });
-    await append(orderId, { type: 'OrderConfirmed', data: { orderId, at: placedAt } });
-    await append(productId, {
-      type: 'ReservationCommitted',
-      data: { productId, orderId, quantity, at: placedAt },
-    });
-    if (outcome === 1) {
-      await append(orderId, {
-        type: 'OrderCancelled',
-        data: { orderId, reason: 'customer_cancelled', at: day(31) },
-      });
-    }
-  }
-}

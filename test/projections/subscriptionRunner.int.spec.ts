@@ -421,14 +421,17 @@ describe('The subscription runner', () => {
   });
 
   describe('as its checkpoint moves', () => {
-    it('announces it, so that whoever waits for a position is woken, in any process', async () => {
-      const signals = new CheckpointSignals(
+    const checkpointSignals = (): CheckpointSignals =>
+      new CheckpointSignals(
         postgresNotifications(
           postgresConnectionConfig(database.connectionString, 'test-checkpoints'),
           silentLogger,
         ),
         silentLogger,
       );
+
+    it('announces it, so that whoever waits for a position is woken, in any process', async () => {
+      const signals = checkpointSignals();
       signals.start();
       try {
         const table = await newTable();
@@ -464,6 +467,45 @@ describe('The subscription runner', () => {
       } finally {
         await signals.stop();
       }
+    });
+
+    it('stamps each announcement anew, at the same position too, and gives no stamp while not hearing', async () => {
+      const signals = checkpointSignals();
+      const consumer = `stamped-${randomUUID()}`;
+      const announce = async (position: number): Promise<void> => {
+        await shop.pool.query(`SELECT pg_notify('consumer_checkpoints', $1)`, [
+          JSON.stringify({ consumer, position }),
+        ]);
+      };
+      expect(signals.stamp(consumer), 'before it listens').to.equal(undefined);
+      signals.start();
+      try {
+        await waitFor(
+          async () => {
+            await announce(5);
+            return signals.reached(consumer, 5, 200);
+          },
+          10_000,
+          () => 'no announcement heard',
+        );
+        const first = signals.stamp(consumer);
+        expect(first).to.be.a('number');
+
+        // A rebuild's swap announces the checkpoint where it is: the tables changed all the same.
+        await announce(5);
+        await waitFor(
+          async () => signals.stamp(consumer) !== first,
+          10_000,
+          () => 'the stamp stayed',
+        );
+        const second = signals.stamp(consumer);
+        await announce(6);
+        expect(await signals.reached(consumer, 6, 10_000)).to.equal(true);
+        expect(signals.stamp(consumer)).to.not.be.oneOf([first, second]);
+      } finally {
+        await signals.stop();
+      }
+      expect(signals.stamp(consumer), 'once it stopped hearing').to.equal(undefined);
     });
   });
 });

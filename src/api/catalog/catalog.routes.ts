@@ -2,14 +2,10 @@ import { type Request, type RequestHandler, Router } from 'express';
 import { IsBoolean, IsDefined, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import type { CommandEnvironment } from '../../commands/commandEnvironment.js';
 import { createCategory } from '../../commands/catalog/category.js';
-import {
-  createProduct,
-  type ProductWithStock,
-  readProduct,
-  updateProduct,
-} from '../../commands/catalog/product.js';
+import { createProduct, type ProductWithStock, updateProduct } from '../../commands/catalog/product.js';
 import { readStockLevel, restock, type StockLevel } from '../../commands/inventory/inventory.js';
 import { RESTOCK_MAX_QUANTITY } from '../../domain/inventory/inventory.js';
+import { NotFound } from '../../domain/shared/errors.js';
 import { formatMoney, parseMoney } from '../../domain/shared/money.js';
 import { commandContext } from '../commandContext.js';
 import { answerCommand, ifMatch, Omittable, validBody } from '../http.js';
@@ -17,6 +13,7 @@ import { IsId, pathId } from '../pathIds.js';
 import { IsText } from '../text.js';
 import type { SqlQuery } from '../../projections/consumer.js';
 import {
+  findProduct,
   type ListedProduct,
   listCategories,
   listProducts,
@@ -105,7 +102,7 @@ export interface CatalogDependencies {
   adminOnly: RequestHandler[];
 }
 
-/** A product as API.md shows it, whether folded from its stream or listed from the read model. */
+/** A product as API.md shows it, from the read model or as a command left it. */
 const productAnswer = (product: ListedProduct & { active: boolean }) => ({
   id: product.id,
   name: product.name,
@@ -186,9 +183,11 @@ export function catalogRoutes({ env, readModel, adminOnly }: CatalogDependencies
   });
 
   router.get('/api/v1/products/:productId', async (request, response) => {
-    const product = await readProduct(env, pathId(request, 'productId', 'product'));
+    const productId = pathId(request, 'productId', 'product');
+    const product = await findProduct(readModel, productId);
+    if (!product) throw new NotFound('product', productId);
     response.setHeader('ETag', `"${product.revision}"`);
-    response.json(productBody(product));
+    response.json(productAnswer(product));
   });
 
   router.patch('/api/v1/products/:productId', ...adminOnly, async (request, response) => {

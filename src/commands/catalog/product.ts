@@ -6,7 +6,7 @@ import { NotFound, ValidationError } from '../../domain/shared/errors.js';
 import type { Cents } from '../../domain/shared/money.js';
 import { inventories, products } from '../aggregates.js';
 import type { CommandEnvironment, Written } from '../commandEnvironment.js';
-import { type CommandContext, handle, loadState } from '../commandHandler.js';
+import { type CommandContext, handle, keptPosition, loadState } from '../commandHandler.js';
 import { categoryExists } from './category.js';
 
 export interface NewProduct {
@@ -96,7 +96,14 @@ export async function existingProduct(
 }
 
 /** A product as the catalog shows it, with what can still be ordered of it. */
-export async function readProduct(env: CommandEnvironment, productId: string): Promise<ProductWithStock> {
-  const found = await existingProduct(env, productId);
-  return { ...found, availableQuantity: await availableQuantity(env, productId) };
+/**
+ * The furthest position of the product's and its stock's streams this process has read or
+ * written, as far as it keeps their folded states: a read of the catalog's read model waits for
+ * it, so that it never answers older than a write this process answered.
+ */
+export function seenProductPosition(env: CommandEnvironment, productId: string): number {
+  return Math.max(
+    keptPosition(env.streams, products, productId) ?? 0,
+    keptPosition(env.streams, inventories, productId) ?? 0,
+  );
 }

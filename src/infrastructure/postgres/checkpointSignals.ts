@@ -21,12 +21,21 @@ export class CheckpointSignals {
   private readonly listener: ChannelListener;
   /** The furthest checkpoint of each consumer heard of since the listener last began hearing. */
   private readonly latest = new Map<string, number>();
+  /** A number never given before, for each consumer, each time its checkpoint is told or read. */
+  private readonly stamps = new Map<string, number>();
+  private lastStamp = 0;
 
   constructor(notifications: Notifications, logger: Logger) {
     this.listener = new ChannelListener(
       notifications,
       CHECKPOINTS_CHANNEL,
-      { onNotification: (payload) => this.announced(payload), onHearing: () => this.latest.clear() },
+      {
+        onNotification: (payload) => this.announced(payload),
+        onHearing: () => {
+          this.latest.clear();
+          this.stamps.clear();
+        },
+      },
       logger,
     );
   }
@@ -40,8 +49,22 @@ export class CheckpointSignals {
     const heard = this.listener.hearing ? this.latest.get(consumer) : undefined;
     if (heard !== undefined && heard >= atLeast) return heard;
     const position = await read();
-    if (this.listener.hearing) this.latest.set(consumer, Math.max(position, this.latest.get(consumer) ?? -1));
+    if (this.listener.hearing) {
+      this.latest.set(consumer, Math.max(position, this.latest.get(consumer) ?? -1));
+      this.stamps.set(consumer, ++this.lastStamp);
+    }
     return position;
+  }
+
+  /**
+   * A number that changes whenever the consumer's tables may have changed as far as this instance
+   * can tell: at every announcement of its checkpoint (a rebuild's swap included, at whatever
+   * position) and whenever hearing begins or ends; undefined while nothing is heard of it. What
+   * its tables answered under one stamp is, while the stamp stays, still at least as recent as
+   * the checkpoint announced.
+   */
+  stamp(consumer: string): number | undefined {
+    return this.listener.hearing ? this.stamps.get(consumer) : undefined;
   }
 
   start(): void {
@@ -81,6 +104,7 @@ export class CheckpointSignals {
     }
     if (typeof told.consumer !== 'string' || typeof told.position !== 'number') return;
     if (told.position > (this.latest.get(told.consumer) ?? -1)) this.latest.set(told.consumer, told.position);
+    this.stamps.set(told.consumer, ++this.lastStamp);
     for (const waiter of this.waiters) {
       if (waiter.consumer === told.consumer && waiter.position <= told.position) waiter.wake(true);
     }

@@ -5,6 +5,7 @@ import type { Consumer } from '../../projections/consumer.js';
 import { schemaName } from '../../projections/foldRows.js';
 import type { Projection } from '../../projections/projections.js';
 import type { EventSource } from '../../projections/subscriptionRunner.js';
+import { CHECKPOINTS_CHANNEL } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
 
 /** A page of the rebuild: the runner's catch-up page, a transaction each. */
@@ -182,9 +183,15 @@ async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
       );
       // The tables now hold every event up to where the copy got; what was parked for the
       // projector is applied in them, or the rebuild would have failed.
+      // Announced like any move of the checkpoint: answers kept from the old tables are dropped
+      // and GETs waiting for a position wake, in every instance.
       await client.query(
-        `INSERT INTO consumer_checkpoints (consumer, position) VALUES ($1, $2)
-         ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        `WITH moved AS (
+           INSERT INTO consumer_checkpoints (consumer, position) VALUES ($1, $2)
+           ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+           RETURNING consumer, position)
+         SELECT pg_notify('${CHECKPOINTS_CHANNEL}', json_build_object('consumer', consumer, 'position', position)::text)
+           FROM moved`,
         [projection.name, progress.position],
       );
       await client.query('DELETE FROM parked_events WHERE consumer = $1', [projection.name]);

@@ -29,15 +29,20 @@ export interface ListedProduct {
   updatedAt: string;
 }
 
+/** A product as its own GET answers it: listed or not, with the revision its `ETag` names. */
+export interface CatalogProduct extends ListedProduct {
+  active: boolean;
+  revision: number;
+}
+
 const SORT_COLUMNS: Record<ProductSortKey, string> = {
   name: 'p.name',
   price: 'p.price_cents',
   createdAt: 'p.created_at',
 };
 
-interface ListedRow {
-  total: number;
-  id: string | null;
+interface ProductRow {
+  id: string;
   name: string;
   description: string | null;
   price_cents: string;
@@ -46,6 +51,33 @@ interface ListedRow {
   available: string;
   created_at: Date;
   updated_at: Date;
+}
+
+const listedProduct = (row: ProductRow): ListedProduct => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  priceCents: Number(row.price_cents),
+  categoryId: row.category_id,
+  imageUrl: row.image_url,
+  availableQuantity: Number(row.available),
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+/** What can still be ordered of a product: a product never restocked has no stock row. */
+const AVAILABLE = 'greatest(coalesce(s.on_hand - s.reserved, 0), 0) AS available';
+
+/** One product, active or not, with its stock, in one statement; undefined if there is none. */
+export async function findProduct(query: SqlQuery, productId: string): Promise<CatalogProduct | undefined> {
+  const { rows } = await query<ProductRow & { active: boolean; revision: string }>(
+    `SELECT p.*, ${AVAILABLE}
+       FROM ${CATALOG_SCHEMA}.products p LEFT JOIN ${CATALOG_SCHEMA}.stock s ON s.product_id = p.id
+      WHERE p.id = $1`,
+    [productId],
+  );
+  const row = rows[0];
+  return row && { ...listedProduct(row), active: row.active, revision: Number(row.revision) };
 }
 
 /**
@@ -76,7 +108,7 @@ export async function listProducts(
       : terms !== undefined
         ? 'rank DESC, p.id'
         : 'p.name, p.id';
-  const { rows } = await query<ListedRow>(
+  const { rows } = await query<{ total: number } & (ProductRow | { [K in keyof ProductRow]: null })>(
     `WITH matching AS (
        SELECT p.*, ${terms === undefined ? '0' : `ts_rank(p.search, ${terms})`} AS rank
          FROM ${schema}.products p
@@ -84,29 +116,14 @@ export async function listProducts(
      SELECT t.total, page.* FROM (SELECT count(*)::int AS total FROM matching) t
        LEFT JOIN LATERAL (
          SELECT p.id, p.name, p.description, p.price_cents, p.category_id, p.image_url,
-                greatest(coalesce(s.on_hand - s.reserved, 0), 0) AS available, p.created_at, p.updated_at
+                ${AVAILABLE}, p.created_at, p.updated_at
            FROM matching p LEFT JOIN ${schema}.stock s ON s.product_id = p.id
           ORDER BY ${order}
           LIMIT $1 OFFSET $2) page ON true`,
     values,
   );
-  const items = rows.flatMap((row): ListedProduct[] =>
-    row.id === null
-      ? []
-      : [
-          {
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            priceCents: Number(row.price_cents),
-            categoryId: row.category_id,
-            imageUrl: row.image_url,
-            availableQuantity: Number(row.available),
-            createdAt: row.created_at.toISOString(),
-            updatedAt: row.updated_at.toISOString(),
-          },
-        ],
-  );
+  // A page past the last still has its count: the row the LEFT JOIN keeps without a product.
+  const items = rows.flatMap((row) => (row.id === null ? [] : [listedProduct(row)]));
   return { items, totalItems: rows[0]?.total ?? 0 };
 }
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import pg from 'pg';
+import { appendShopEvents, openRunnerProcess } from '../../support/runnerFixture.js';
 import { expectProblem, fieldsOf, startTestShop, type TestShop } from '../../support/shop.js';
+import { waitFor } from '../../support/waitFor.js';
 
 describe('Catalog and inventory over HTTP', () => {
   let shop: TestShop;
@@ -190,6 +193,75 @@ describe('Catalog and inventory over HTTP', () => {
     it('answers 404 for an unknown id and for something that is not an id', async () => {
       await expectProblem(await shop.call(`/api/v1/products/${randomUUID()}`), 404);
       await expectProblem(await shop.call('/api/v1/products/not-a-uuid'), 404);
+    });
+
+    it('answers from the catalog a product another instance wrote, once X-Min-Position is reached', async () => {
+      const elsewhere = openRunnerProcess(shop.connectionString);
+      try {
+        const id = randomUUID();
+        const position = await appendShopEvents(
+          elsewhere,
+          id,
+          {
+            type: 'ProductCreated',
+            data: {
+              productId: id,
+              name: 'Written elsewhere',
+              description: null,
+              priceCents: 990,
+              categoryId: null,
+              imageUrl: null,
+              createdAt: '2026-03-01T10:00:00.000Z',
+            },
+          },
+          { type: 'StockRestocked', data: { productId: id, quantity: 4, at: '2026-03-01T10:00:00.000Z' } },
+        );
+        const response = await shop.call(`/api/v1/products/${id}`, {
+          headers: { 'x-min-position': String(position) },
+        });
+        expect(response.status).to.equal(200);
+        expect(Number(response.headers.get('x-projection-position'))).to.be.at.least(position);
+        expect(response.headers.get('etag')).to.equal('"0"');
+        expect(await response.json()).to.deep.include({
+          name: 'Written elsewhere',
+          price: '9.90',
+          availableQuantity: 4,
+        });
+      } finally {
+        await elsewhere.close();
+      }
+    });
+
+    it('answers this instance’s own write without X-Min-Position, even while the catalog is held back', async () => {
+      const id = await createProduct({ name: 'Before the change' });
+      const lock = new pg.Client({ connectionString: shop.connectionString });
+      await lock.connect();
+      try {
+        // The catalog's projector takes this lock for every batch: it applies nothing while held.
+        await lock.query('BEGIN');
+        await lock.query(`SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:catalog', 0))`);
+        const changed = await shop.call(`/api/v1/products/${id}`, {
+          method: 'PATCH',
+          token: admin,
+          body: { name: 'After the change' },
+        });
+        expect(changed.status).to.equal(200);
+        const written = Number(changed.headers.get('x-event-position'));
+        const reading = shop.call(`/api/v1/products/${id}`);
+        const waitingForLock = async (): Promise<boolean> => {
+          const { rowCount } = await lock.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%shop-checkpoint:%'`,
+          );
+          return (rowCount ?? 0) > 0;
+        };
+        await waitFor(waitingForLock, 10_000, () => 'the projector never came to the lock');
+        await lock.query('COMMIT');
+        const read = await reading;
+        expect(Number(read.headers.get('x-projection-position'))).to.be.at.least(written);
+        expect(await read.json()).to.deep.include({ name: 'After the change' });
+      } finally {
+        await lock.end();
+      }
     });
   });
 
