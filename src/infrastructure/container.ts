@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { seenProductPosition } from '../commands/catalog/product.js';
+import { acceptedUuid } from '../api/pathIds.js';
 import { createApp } from '../api/app.js';
 import { answerParserErrors } from '../api/http.js';
 import { auditRoutes } from '../api/audit/audit.routes.js';
@@ -346,8 +347,10 @@ export async function startShop(config: Config, logger: Logger): Promise<Running
     isDependencyDown,
     consistency: {
       sourceOf: (path) => {
-        const productId = PRODUCT_PATH.exec(path)?.[1];
-        const projector = productId === undefined ? READ_MODEL_OF_PATH.get(path) : CATALOG_PROJECTOR;
+        const productPath = PRODUCT_PATH.exec(path);
+        const projector = productPath ? CATALOG_PROJECTOR : READ_MODEL_OF_PATH.get(path);
+        // As the route takes it: an id in capitals names the same product.
+        const productId = acceptedUuid(productPath?.[1]);
         return projector === undefined
           ? {
               position: async (atLeast) =>

@@ -247,7 +247,8 @@ describe('Catalog and inventory over HTTP', () => {
         });
         expect(changed.status).to.equal(200);
         const written = Number(changed.headers.get('x-event-position'));
-        const reading = shop.call(`/api/v1/products/${id}`);
+        // In capitals: the same product, and the same write to wait for.
+        const reading = shop.call(`/api/v1/products/${id.toUpperCase()}`);
         const waitingForLock = async (): Promise<boolean> => {
           const { rowCount } = await lock.query(
             `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%shop-checkpoint:%'`,
