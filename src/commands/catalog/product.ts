@@ -95,7 +95,6 @@ export async function existingProduct(
   return { product: state, revision, position };
 }
 
-/** A product as the catalog shows it, with what can still be ordered of it. */
 /**
  * The furthest position of the product's and its stock's streams this process has read or
  * written, as far as it keeps their folded states: a read of the catalog's read model waits for
