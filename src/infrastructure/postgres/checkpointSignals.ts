@@ -3,7 +3,14 @@ import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
 import { ChannelListener } from './channelListener.js';
 
 /** The channel on which every move of a consumer's checkpoint is announced, at its commit. */
-export const CHECKPOINTS_CHANNEL = 'consumer_checkpoints';
+const CHECKPOINTS_CHANNEL = 'consumer_checkpoints';
+
+/**
+ * The SQL call that announces a consumer's checkpoint, in the payload `CheckpointSignals` reads;
+ * `consumer` and `position` are SQL expressions.
+ */
+export const announceCheckpoint = (consumer: string, position: string): string =>
+  `pg_notify('${CHECKPOINTS_CHANNEL}', json_build_object('consumer', ${consumer}, 'position', ${position})::text)`;
 
 interface Waiter {
   consumer: string;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConsumerTransaction } from '../../projections/consumer.js';
-import { CHECKPOINTS_CHANNEL } from './checkpointSignals.js';
+import { announceCheckpoint } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
 import {
   CheckpointMoved,
@@ -324,7 +324,7 @@ export class PostgresConsumerStore implements ConsumerStore {
         moveTo === undefined
           ? 'COMMIT'
           : `UPDATE consumer_checkpoints SET position = ${moveTo}, updated_at = now() WHERE consumer = ${name};
-             SELECT pg_notify('${CHECKPOINTS_CHANNEL}', json_build_object('consumer', ${name}, 'position', ${moveTo})::text);
+             SELECT ${announceCheckpoint(name, String(moveTo))};
              COMMIT`,
       );
       for (const callback of committed) callback();

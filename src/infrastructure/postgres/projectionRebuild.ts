@@ -5,7 +5,7 @@ import type { Consumer } from '../../projections/consumer.js';
 import { schemaName } from '../../projections/foldRows.js';
 import type { Projection } from '../../projections/projections.js';
 import type { EventSource } from '../../projections/subscriptionRunner.js';
-import { CHECKPOINTS_CHANNEL } from './checkpointSignals.js';
+import { announceCheckpoint } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
 
 /** A page of the rebuild: the runner's catch-up page, a transaction each. */
@@ -190,8 +190,7 @@ async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
            INSERT INTO consumer_checkpoints (consumer, position) VALUES ($1, $2)
            ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
            RETURNING consumer, position)
-         SELECT pg_notify('${CHECKPOINTS_CHANNEL}', json_build_object('consumer', consumer, 'position', position)::text)
-           FROM moved`,
+         SELECT ${announceCheckpoint('consumer', 'position')} FROM moved`,
         [projection.name, progress.position],
       );
       await client.query('DELETE FROM parked_events WHERE consumer = $1', [projection.name]);
