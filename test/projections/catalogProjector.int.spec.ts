@@ -8,6 +8,7 @@ import {
   openRunnerProcess,
   type RunnerProcess,
 } from '../support/runnerFixture.js';
+import { dumpReadModels } from '../support/randomShop.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -30,11 +31,7 @@ describe('The catalog projector', () => {
 
   const append = (id: string, ...events: ShopEvent[]) => appendShopEvents(shop, id, ...events);
 
-  const dump = async () => ({
-    products: (await shop.pool.query('SELECT * FROM catalog.products ORDER BY id')).rows,
-    stock: (await shop.pool.query('SELECT * FROM catalog.stock ORDER BY product_id')).rows,
-    categories: (await shop.pool.query('SELECT * FROM catalog.categories ORDER BY id')).rows,
-  });
+  const dump = () => dumpReadModels(shop.pool, ['catalog']);
 
   it('folds every event type it consumes into products, their stock and categories', async () => {
     const [productId, categoryId, orderA, orderB, orderC] = [
