@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { fold } from '../domain/shared/decider.js';
 import { CURRENT_SCHEMA_VERSION, type ShopEvent } from '../domain/shopEvents.js';
 import type { EventMetadata, EventToAppend, JsonObject } from '../eventstore/eventStore.js';
@@ -96,20 +97,18 @@ export type LoadedState<State> = Omit<Loaded<State, never>, 'events'>;
 const FOLDED_STATES_KEPT = 10_000;
 
 /** Folded states of the aggregates that allow it, per event store, by stream. */
-const foldedStates = new WeakMap<EventStreams, Map<string, LoadedState<unknown>>>();
+const foldedStates = new WeakMap<EventStreams, LRUCache<string, LoadedState<unknown>>>();
 
 function keep(streams: EventStreams, streamId: string, loaded: LoadedState<unknown>): void {
   let kept = foldedStates.get(streams);
   if (!kept) {
-    kept = new Map<string, LoadedState<unknown>>();
+    kept = new LRUCache<string, LoadedState<unknown>>({ max: FOLDED_STATES_KEPT });
     foldedStates.set(streams, kept);
   }
-  const earlier = kept.get(streamId);
+  const earlier = kept.peek(streamId);
   // Two loads racing: the one that read further stands.
   if (earlier && earlier.revision > loaded.revision) return;
-  kept.delete(streamId);
   kept.set(streamId, loaded);
-  if (kept.size > FOLDED_STATES_KEPT) kept.delete(kept.keys().next().value as string);
 }
 
 /**
@@ -121,7 +120,7 @@ export function keptPosition<Command, Event extends ShopEvent, State>(
   aggregate: Aggregate<Command, Event, State>,
   id: string,
 ): number | undefined {
-  return foldedStates.get(streams)?.get(aggregate.streamId(id))?.position;
+  return foldedStates.get(streams)?.peek(aggregate.streamId(id))?.position;
 }
 
 /**
@@ -139,7 +138,7 @@ export async function loadState<Command, Event extends ShopEvent, State>(
     return { state, revision, position };
   }
   const streamId = aggregate.streamId(id);
-  const known = foldedStates.get(streams)?.get(streamId) as LoadedState<State> | undefined;
+  const known = foldedStates.get(streams)?.peek(streamId) as LoadedState<State> | undefined;
   const since = await streams.read(streamId, known ? known.revision + 1 : undefined);
   const events = since.events.map(({ event }) => event as Event);
   const loaded: LoadedState<State> =
@@ -216,7 +215,7 @@ function startingState<Command, Event extends ShopEvent, State>(
   const known =
     request.known ??
     (aggregate.keepFoldedState
-      ? (foldedStates.get(streams)?.get(aggregate.streamId(request.id)) as LoadedState<State> | undefined)
+      ? (foldedStates.get(streams)?.peek(aggregate.streamId(request.id)) as LoadedState<State> | undefined)
       : undefined);
   // A revision the caller pinned is compared with the stream as it is, never as it was.
   if (fresh || known === undefined || request.ifMatch !== undefined) {

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** How many verified tokens are kept, the least recently used given up first. */
 const TOKENS_KEPT = 10_000;
 
@@ -20,7 +22,7 @@ interface Kept<Verified> {
  * tokens that passed are kept.
  */
 export class VerifiedTokens<Verified> {
-  private readonly kept = new Map<string, Kept<Verified>>();
+  private readonly kept = new LRUCache<string, Kept<Verified>>({ max: TOKENS_KEPT });
 
   constructor(
     private readonly toleranceMs: number,
@@ -30,9 +32,10 @@ export class VerifiedTokens<Verified> {
   get(authorization: string): Verified | undefined {
     const entry = this.kept.get(authorization);
     if (entry === undefined) return undefined;
-    this.kept.delete(authorization);
-    if (this.now() >= entry.until) return undefined;
-    this.kept.set(authorization, entry);
+    if (this.now() >= entry.until) {
+      this.kept.delete(authorization);
+      return undefined;
+    }
     return entry.verified;
   }
 
@@ -41,8 +44,6 @@ export class VerifiedTokens<Verified> {
     const now = this.now();
     const until = Math.min(expiresAt * 1000 + this.toleranceMs, now + TRUSTED_FOR_MS);
     if (until <= now) return;
-    this.kept.delete(authorization);
     this.kept.set(authorization, { verified, until });
-    if (this.kept.size > TOKENS_KEPT) this.kept.delete(this.kept.keys().next().value as string);
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Notifications } from '../../commands/checkout/deadlineWorker.js';
 import { ChannelListener } from '../postgres/channelListener.js';
@@ -34,7 +35,8 @@ export const NO_KEPT_KEYS: KeptKeys = {
  * it may be the erased one.
  */
 export class DataKeyCache implements KeptKeys {
-  private readonly keys = new Map<string, Buffer | null>();
+  /** A forgotten customer's entry holds no key. */
+  private readonly keys = new LRUCache<string, { key: Buffer | null }>({ max: KEYS_KEPT });
   private invalidations = 0;
   private readonly listener: ChannelListener;
 
@@ -49,24 +51,18 @@ export class DataKeyCache implements KeptKeys {
   }
 
   get(owner: string): Buffer | null | undefined {
-    const key = this.keys.get(owner);
-    if (key === undefined) return undefined;
-    this.keys.delete(owner);
-    this.keys.set(owner, key);
-    return key;
+    return this.keys.get(owner)?.key;
   }
 
   keep(owner: string, key: Buffer | null, epoch: number): void {
     if (!this.hearing || epoch !== this.invalidations) return;
-    this.keys.delete(owner);
-    this.keys.set(owner, key);
-    if (this.keys.size > KEYS_KEPT) this.keys.delete(this.keys.keys().next().value as string);
+    this.keys.set(owner, { key });
   }
 
   forgotten(owner: string): void {
     this.invalidations += 1;
     // Forgetting is for good: a forgotten customer is kept as such, even when heard of elsewhere.
-    if (this.hearing) this.keys.set(owner, null);
+    if (this.hearing) this.keys.set(owner, { key: null });
   }
 
   epoch(): number {

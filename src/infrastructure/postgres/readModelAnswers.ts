@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { QueryResult, SqlQuery } from '../../projections/consumer.js';
 
 /** How many answers one read model keeps in a process, the least recently used given up first. */
@@ -17,21 +18,15 @@ interface KeptAnswer {
  * Callers read what is answered; they never change it, as it is shared.
  */
 export function keptAnswers(query: SqlQuery, stamp: () => number | undefined): SqlQuery {
-  const kept = new Map<string, KeptAnswer>();
+  const kept = new LRUCache<string, KeptAnswer>({ max: ANSWERS_KEPT });
   return async <Row extends object>(text: string, values: readonly unknown[] = []) => {
     const stampBefore = stamp();
     if (stampBefore === undefined) return query<Row>(text, values);
     const key = `${text}\u0000${JSON.stringify(values)}`;
     const answer = kept.get(key);
-    if (answer?.stamp === stampBefore) {
-      kept.delete(key);
-      kept.set(key, answer);
-      return answer.result as QueryResult<Row>;
-    }
+    if (answer?.stamp === stampBefore) return answer.result as QueryResult<Row>;
     const result = await query<Row>(text, values);
-    kept.delete(key);
     kept.set(key, { stamp: stampBefore, result });
-    if (kept.size > ANSWERS_KEPT) kept.delete(kept.keys().next().value as string);
     return result;
   };
 }
