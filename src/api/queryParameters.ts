@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { ValidationError } from '../domain/shared/errors.js';
-import { parseWholeNumber } from './http.js';
+import { parseInstant, parseWholeNumber } from './http.js';
 import { acceptedUuid } from './pathIds.js';
 import { textFault } from './text.js';
 
@@ -80,8 +80,8 @@ export function textParameter(
 export function dayParameter(query: Record<string, unknown>, name: string): string {
   const value = single(query, name);
   if (value === undefined) throw new ValidationError(name, 'is required: a day, YYYY-MM-DD');
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
-  if (day === undefined || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) {
+  // The day's first instant, checked against the calendar as every instant the shop takes is.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || parseInstant(`${value}T00:00:00Z`) === undefined) {
     throw new ValidationError(name, 'must be a day that exists, YYYY-MM-DD');
   }
   return value;

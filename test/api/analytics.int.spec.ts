@@ -56,12 +56,16 @@ describe('Sales analytics over HTTP', () => {
   it('takes a range of a leap year’s 366 days, both ends included', async () => {
     const { days } = await report('from=2028-01-01&to=2028-12-31');
     expect(days).to.deep.equal([]);
+    expect((await report('from=2028-02-29&to=2028-02-29')).days).to.deep.equal([]);
   });
 
   const refused: [string, string][] = [
     ['to=2026-03-01', 'from'],
     ['from=2026-03-01', 'to'],
     ['from=2026-02-30&to=2026-03-01', 'from'],
+    ['from=2027-02-29&to=2027-03-01', 'from'],
+    ['from=2026-13-01&to=2026-12-31', 'from'],
+    ['from=2026-04-01&to=2026-04-31', 'to'],
     ['from=2026-3-1&to=2026-03-01', 'from'],
     ['from=2026-03-02&to=2026-03-01', 'to'],
     ['from=2026-01-01&to=2027-01-02', 'to'],
