@@ -335,9 +335,8 @@ export class SubscriptionRunner {
     progress.passedOverSince = undefined;
   }
 
-  /** The events as the consumer takes them: personal fields opened, unless it keeps them sealed. */
   private opened(events: readonly RecordedEvent[]): Promise<readonly RecordedEvent[]> {
-    return openedFor(this.consumer, this.source, events);
+    return openWanted(this.consumer, this.source, events);
   }
 
   private wanted(event: RecordedEvent): boolean {
@@ -405,12 +404,11 @@ export class SubscriptionRunner {
   }
 
   /**
-   * Of the events the consumer wants, those of parked streams are parked behind them, and the rest
-   * are decoded and handled. Events it does not want are passed over, in parked streams too, so
-   * that what is parked never depends on how the events fell into batches.
+   * Of the events the consumer wants (`openWanted`), those of parked streams are parked behind
+   * them, and the rest are decoded and handled. Events it does not want are passed over, in parked
+   * streams too, so that what is parked never depends on how the events fell into batches.
    */
-  private async handleIn(tx: RunnerTransaction, events: readonly RecordedEvent[]): Promise<void> {
-    const wanted = events.filter((event) => this.wanted(event));
+  private async handleIn(tx: RunnerTransaction, wanted: readonly RecordedEvent[]): Promise<void> {
     const parked = await tx.parkedAmong([...new Set(wanted.map((event) => event.streamId))]);
     const behindParked = wanted.filter((event) => parked.has(event.streamId));
     if (behindParked.length > 0)
@@ -472,9 +470,25 @@ export async function retryParked(
   return outcome;
 }
 
+/**
+ * The events a consumer wants, as it takes them: personal fields opened, unless it keeps them
+ * sealed. Those it does not want are never opened: a damaged sealed value in one of them is no
+ * fault of this consumer's.
+ */
+export const openWanted = (
+  consumer: Consumer,
+  source: Pick<EventSource, 'revealAll'>,
+  events: readonly RecordedEvent[],
+): Promise<readonly RecordedEvent[]> =>
+  openedFor(
+    consumer,
+    source,
+    events.filter((event) => consumer.wants?.(event) ?? true),
+  );
+
 const openedFor = async (
   consumer: Consumer,
-  source: EventSource,
+  source: Pick<EventSource, 'revealAll'>,
   events: readonly RecordedEvent[],
 ): Promise<readonly RecordedEvent[]> =>
   consumer.keepsPersonalDataSealed === true ? events : source.revealAll(events);

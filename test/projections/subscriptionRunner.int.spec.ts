@@ -299,6 +299,47 @@ describe('The subscription runner', () => {
     });
   });
 
+  describe('with an event whose personal data cannot be opened, that its consumer does not want', () => {
+    it('never opens it: nothing is parked, and the events beside it in its batch are handled', async () => {
+      const table = await newTable();
+      const damaged = randomUUID();
+      const healthy = randomUUID();
+      const source = {
+        ...shop.source,
+        revealAll: async (events: readonly RecordedEvent[]) => {
+          if (events.some((event) => event.streamId.endsWith(damaged)))
+            throw new Error('unsupported state or unable to authenticate data');
+          return shop.source.revealAll(events);
+        },
+      };
+      const consumer = recordingConsumer(table, 'first');
+      const runner = new SubscriptionRunner(
+        { ...consumer, wants: (event) => !event.streamId.endsWith(damaged) },
+        shop.consumers,
+        source,
+        testErrorKinds,
+        silentLogger,
+        { attempts: 2, firstRetryDelayMs: 5 },
+      );
+      // Appended before the runner starts, so that its first batch holds both streams' events.
+      const last = await appendRestocks([healthy, damaged, healthy], [50]);
+      try {
+        runner.start();
+        await waitFor(checkpointReaches(table, last), 10_000, () => 'not caught up');
+        const rows = (await effects(table)).filter(
+          (row) => row.stream_id.endsWith(healthy) || row.stream_id.endsWith(damaged),
+        );
+        expect(rows.map((row) => [row.stream_id.endsWith(healthy), row.quantity])).to.deep.equal([
+          [true, 50],
+          [true, 50],
+        ]);
+        expect(await shop.consumers.parked(table)).to.deep.equal([]);
+      } finally {
+        await runner.stop();
+      }
+    });
+  });
+
   describe('with an error that may pass', () => {
     it('tries the event again and handles it once it passes, parking nothing', async () => {
       const table = await newTable();

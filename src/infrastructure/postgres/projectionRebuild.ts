@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../../eventstore/eventStore.js';
 import type { Consumer } from '../../projections/consumer.js';
 import { schemaName } from '../../projections/foldRows.js';
 import type { Projection } from '../../projections/projections.js';
-import type { EventSource } from '../../projections/subscriptionRunner.js';
+import { type EventSource, openWanted } from '../../projections/subscriptionRunner.js';
 import { announceCheckpoint } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
 
@@ -233,9 +233,8 @@ async function applyPage(
   source: Pick<EventSource, 'revealAll'>,
   page: readonly RecordedEvent[],
 ): Promise<void> {
-  const wanted = page.filter((event) => projector.wants?.(event) ?? true);
-  if (wanted.length === 0) return;
-  const opened = projector.keepsPersonalDataSealed === true ? wanted : await source.revealAll(wanted);
+  const opened = await openWanted(projector, source, page);
+  if (opened.length === 0) return;
   await projector.handle(opened.map(decodeStoredEvent), {
     query: sqlQueryOn(client),
     afterCommit: () => undefined,
