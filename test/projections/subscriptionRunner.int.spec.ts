@@ -253,19 +253,22 @@ describe('The subscription runner', () => {
     });
   });
 
+  /** The shop's source, except that opening the personal data of `damaged`'s events fails. */
+  const openingFailsFor = (damaged: string) => ({
+    ...shop.source,
+    revealAll: async (events: readonly RecordedEvent[]) => {
+      if (events.some((event) => event.streamId.endsWith(damaged)))
+        throw new Error('unsupported state or unable to authenticate data');
+      return shop.source.revealAll(events);
+    },
+  });
+
   describe('with an event whose personal data cannot be opened', () => {
     it('parks it after its attempts, like any event its consumer fails on, and the other streams flow', async () => {
       const table = await newTable();
       const damaged = randomUUID();
       const healthy = randomUUID();
-      const source = {
-        ...shop.source,
-        revealAll: async (events: readonly RecordedEvent[]) => {
-          if (events.some((event) => event.streamId.endsWith(damaged)))
-            throw new Error('unsupported state or unable to authenticate data');
-          return shop.source.revealAll(events);
-        },
-      };
+      const source = openingFailsFor(damaged);
       const runner = new SubscriptionRunner(
         recordingConsumer(table, 'first'),
         shop.consumers,
@@ -304,14 +307,7 @@ describe('The subscription runner', () => {
       const table = await newTable();
       const damaged = randomUUID();
       const healthy = randomUUID();
-      const source = {
-        ...shop.source,
-        revealAll: async (events: readonly RecordedEvent[]) => {
-          if (events.some((event) => event.streamId.endsWith(damaged)))
-            throw new Error('unsupported state or unable to authenticate data');
-          return shop.source.revealAll(events);
-        },
-      };
+      const source = openingFailsFor(damaged);
       const consumer = recordingConsumer(table, 'first');
       const runner = new SubscriptionRunner(
         { ...consumer, wants: (event) => !event.streamId.endsWith(damaged) },
