@@ -30,6 +30,13 @@ const LOCK_CONNECTION_LIVENESS: pg.ClientConfig = {
 /** The advisory lock of a consumer: one bigint from its name, the same in every process. */
 const LOCK_KEY = `hashtextextended('shop-consumer:' || $1, 0)`;
 
+/**
+ * The SQL call that takes a consumer's checkpoint lock until its transaction ends, `consumer`
+ * being a SQL expression: a batch takes it, and so does a rebuild's swap, to hold the batches off.
+ */
+export const lockCheckpoint = (consumer: string): string =>
+  `pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || ${consumer}, 0))`;
+
 interface ParkedRow {
   consumer: string;
   stream_id: string;
@@ -305,7 +312,7 @@ export class PostgresConsumerStore implements ConsumerStore {
       // is read after the lock is granted, in a statement of its own, so it is never an older
       // snapshot's.
       const opened: unknown = await client.query(
-        `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || ${name}, 0));
+        `BEGIN; SELECT ${lockCheckpoint(name)};
          SELECT position::text, EXISTS (SELECT 1 FROM parked_events WHERE consumer = ${name}) AS any_parked
            FROM consumer_checkpoints WHERE consumer = ${name}`,
       );

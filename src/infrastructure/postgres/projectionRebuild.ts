@@ -7,6 +7,7 @@ import type { Projection } from '../../projections/projections.js';
 import { type EventSource, openWanted } from '../../projections/subscriptionRunner.js';
 import { announceCheckpoint } from './checkpointSignals.js';
 import { sqlQueryOn } from './database.js';
+import { lockCheckpoint } from './postgresConsumerStore.js';
 
 /** A page of the rebuild: the runner's catch-up page, a transaction each. */
 const REBUILD_PAGE = 2500;
@@ -166,9 +167,7 @@ async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
   try {
     await client.query('BEGIN');
     for (const { projection } of rebuilding) {
-      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:' || $1, 0))`, [
-        projection.name,
-      ]);
+      await client.query(`SELECT ${lockCheckpoint('$1')}`, [projection.name]);
     }
     // What came meanwhile, applied under the locks, in the swap's own transaction.
     for (let page = await readPage(progress.position + 1); page.length > 0;) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
+import { lockCheckpoint } from '../../../src/infrastructure/postgres/postgresConsumerStore.js';
 import { appendShopEvents, openRunnerProcess } from '../../support/runnerFixture.js';
 import { expectProblem, fieldsOf, startTestShop, type TestShop } from '../../support/shop.js';
 import { waitFor } from '../../support/waitFor.js';
@@ -239,7 +240,7 @@ describe('Catalog and inventory over HTTP', () => {
       try {
         // The catalog's projector takes this lock for every batch: it applies nothing while held.
         await lock.query('BEGIN');
-        await lock.query(`SELECT pg_advisory_xact_lock(hashtextextended('shop-checkpoint:catalog', 0))`);
+        await lock.query(`SELECT ${lockCheckpoint("'catalog'")}`);
         const changed = await shop.call(`/api/v1/products/${id}`, {
           method: 'PATCH',
           token: admin,
