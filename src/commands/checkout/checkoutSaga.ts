@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import {
   type CheckoutAction,
   type CheckoutInput,
@@ -11,7 +12,6 @@ import {
 import { categoryOfEventType } from '../../domain/shopEvents.js';
 import type { Consumer } from '../../projections/consumer.js';
 import type { CommandEnvironment } from '../commandEnvironment.js';
-import { RecentIds } from '../recentIds.js';
 import type { StoredEvent } from '../storedEvents.js';
 import { type CheckoutCause, sendCheckoutCommand, type Written } from './checkoutCommands.js';
 import { type DeadlineChange, loadProcesses, saveCheckouts } from './checkoutTables.js';
@@ -61,7 +61,7 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
   // Ids of events it appended and took in at once, in a batch that committed: when the
   // subscription brings them round, they are passed over without a transaction. One forgotten, or
   // never known to this process, is handled again, and changes nothing.
-  const takenIn = new RecentIds(OWN_EVENTS_REMEMBERED);
+  const takenIn = new LRUCache<string, true>({ max: OWN_EVENTS_REMEMBERED });
   return {
     name: CHECKOUT_SAGA,
     maxBatchSize: SAGA_BATCH_SIZE,
@@ -115,7 +115,9 @@ export function checkoutSaga(env: CommandEnvironment, options: CheckoutSagaOptio
         }),
       );
       await saveCheckouts(tx.query, changed, deadlines);
-      tx.afterCommit(() => takenIn.add(...own));
+      tx.afterCommit(() => {
+        for (const id of own) takenIn.set(id, true);
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { CartCheckedOut, CartEvent } from '../../domain/cart/cart.js';
 import type { CheckOutCart } from '../../domain/cart/cart.decide.js';
 import type { OrderCommand, PlaceOrder } from '../../domain/order/order.decide.js';
@@ -12,7 +13,6 @@ import type { CommandEnvironment, Written } from '../commandEnvironment.js';
 import { type CommandContext, eventMetadata, handle, load, type LoadedState } from '../commandHandler.js';
 import { derivedUuid } from '../derivedIds.js';
 import type { EventStreams } from '../eventStreams.js';
-import { RecentIds } from '../recentIds.js';
 import type { StoredEvent } from '../storedEvents.js';
 
 /** The same Idempotency-Key came back with another body. */
@@ -49,10 +49,11 @@ const placementEventId = (orderId: string) => (event: { type: string }) => deriv
 const PLACED_CHECKOUTS_REMEMBERED = 10_000;
 
 /** Ids of the checkouts whose orders this process has seen placed, per event store. */
-const placedCheckouts = new WeakMap<EventStreams, RecentIds>();
+const placedCheckouts = new WeakMap<EventStreams, LRUCache<string, true>>();
 
-function placedIn(env: CommandEnvironment): RecentIds {
-  const placed = placedCheckouts.get(env.streams) ?? new RecentIds(PLACED_CHECKOUTS_REMEMBERED);
+function placedIn(env: CommandEnvironment): LRUCache<string, true> {
+  const placed =
+    placedCheckouts.get(env.streams) ?? new LRUCache<string, true>({ max: PLACED_CHECKOUTS_REMEMBERED });
   placedCheckouts.set(env.streams, placed);
   return placed;
 }
@@ -199,7 +200,7 @@ export async function completeCheckout(
     eventId: placementEventId(data.orderId),
     known,
   });
-  placedIn(env).add(checkout.id);
+  placedIn(env).set(checkout.id, true);
   // Appended now, OrderPlaced is the stream's only event; placed before, it is the first.
   if (placed.events.length > 0) return { orderId: data.orderId, position: placed.position };
   const [first] = await env.streams.store.readStream(orders.streamId(data.orderId), { maxCount: 1 });
