@@ -111,6 +111,10 @@ function keep(streams: EventStreams, streamId: string, loaded: LoadedState<unkno
   kept.set(streamId, loaded);
 }
 
+/** The folded state kept for a stream, looked at without moving it up: only keeping one does. */
+const keptState = <State>(streams: EventStreams, streamId: string): LoadedState<State> | undefined =>
+  foldedStates.get(streams)?.peek(streamId) as LoadedState<State> | undefined;
+
 /**
  * The global position of the stream's last event as this process last read or wrote it, while it
  * keeps the aggregate's folded state; undefined when it keeps none.
@@ -120,7 +124,7 @@ export function keptPosition<Command, Event extends ShopEvent, State>(
   aggregate: Aggregate<Command, Event, State>,
   id: string,
 ): number | undefined {
-  return foldedStates.get(streams)?.peek(aggregate.streamId(id))?.position;
+  return keptState(streams, aggregate.streamId(id))?.position;
 }
 
 /**
@@ -138,7 +142,7 @@ export async function loadState<Command, Event extends ShopEvent, State>(
     return { state, revision, position };
   }
   const streamId = aggregate.streamId(id);
-  const known = foldedStates.get(streams)?.peek(streamId) as LoadedState<State> | undefined;
+  const known = keptState<State>(streams, streamId);
   const since = await streams.read(streamId, known ? known.revision + 1 : undefined);
   const events = since.events.map(({ event }) => event as Event);
   const loaded: LoadedState<State> =
@@ -214,9 +218,7 @@ function startingState<Command, Event extends ShopEvent, State>(
 ): { loaded: LoadedState<State> | Promise<LoadedState<State>>; unchecked: boolean } {
   const known =
     request.known ??
-    (aggregate.keepFoldedState
-      ? (foldedStates.get(streams)?.peek(aggregate.streamId(request.id)) as LoadedState<State> | undefined)
-      : undefined);
+    (aggregate.keepFoldedState ? keptState<State>(streams, aggregate.streamId(request.id)) : undefined);
   // A revision the caller pinned is compared with the stream as it is, never as it was.
   if (fresh || known === undefined || request.ifMatch !== undefined) {
     return { loaded: loadState(streams, aggregate, request.id), unchecked: false };

@@ -15,7 +15,6 @@ import {
 } from './checkoutTables.js';
 import { type DeadlineDependencies, fireDeadline } from './fireDeadline.js';
 
-/** Tells when something was sent on a channel; `close` stops listening. */
 /** LISTEN on a channel; `onLost` is told when the connection ends, after which nothing is heard. */
 export interface Notifications {
   listen(

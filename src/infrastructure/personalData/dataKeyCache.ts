@@ -44,7 +44,7 @@ export class DataKeyCache implements KeptKeys {
     this.listener = new ChannelListener(
       notifications,
       FORGOTTEN_CHANNEL,
-      { onNotification: (owner) => this.forgotten(owner), onHearing: () => this.dropAll() },
+      { onNotification: (owner) => this.forgotten(owner), onHearingChanged: () => this.dropAll() },
       logger,
       listenAgainMs,
     );

@@ -7,8 +7,8 @@ const LISTEN_AGAIN_MS = 1000;
 
 export interface ChannelHandlers {
   onNotification(payload: string): void;
-  /** Told true once it listens, false as soon as its connection ends or it stops. */
-  onHearing(hearing: boolean): void;
+  /** Told once it listens, and as soon as its connection ends or it stops. */
+  onHearingChanged(): void;
 }
 
 /**
@@ -28,10 +28,6 @@ export class ChannelListener {
     private readonly logger: Logger,
     private readonly listenAgainMs = LISTEN_AGAIN_MS,
   ) {}
-
-  get started(): boolean {
-    return this.running !== undefined;
-  }
 
   get hearing(): boolean {
     return this.listening;
@@ -74,8 +70,9 @@ export class ChannelListener {
   }
 
   private hear(hearing: boolean): void {
+    if (this.listening === hearing) return;
     this.listening = hearing;
-    this.handlers.onHearing(hearing);
+    this.handlers.onHearingChanged();
   }
 }
 

@@ -38,7 +38,7 @@ export class CheckpointSignals {
       CHECKPOINTS_CHANNEL,
       {
         onNotification: (payload) => this.announced(payload),
-        onHearing: () => {
+        onHearingChanged: () => {
           this.latest.clear();
           this.stamps.clear();
         },
