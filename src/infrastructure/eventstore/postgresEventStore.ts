@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type {
   AppendResult,
@@ -28,14 +28,15 @@ import {
   validateNonNegativeInteger,
   validateStreamId,
 } from '../../eventstore/validation.js';
+import { ChannelListener } from '../postgres/channelListener.js';
 import type { Queryable } from '../postgres/database.js';
+import { postgresNotifications } from '../postgres/postgresNotifications.js';
 
 const NOTIFY_CHANNEL = 'es_events';
 const SUBSCRIPTION_BATCH_SIZE = 1000;
 const HELD_BACK_POLL_MS = 5;
 /** Wake-ups come by notification; this only bounds the wait should one be lost. */
 const IDLE_POLL_MS = 1000;
-const LISTEN_RETRY_MS = 1000;
 /** `any` and `stream_exists` appends re-read the head and try again when another writer got there first. */
 const MAX_UNCHECKED_APPEND_ATTEMPTS = 50;
 
@@ -247,7 +248,8 @@ export class PostgresEventStore implements EventStore {
   private readonly logger: Logger;
   private readonly upcast: Upcast;
   private readonly changes = new ChangeSignal();
-  private readonly listener: NotificationListener;
+  /** One LISTEN connection per store, listening again after it ends; subscribers poll slowly meanwhile. */
+  private readonly listener: ChannelListener;
   private readonly batcher: AppendBatcher;
   private heldBackHorizon: { horizon: number; since: number } | undefined;
   /** The highest horizon a read of this store has met: every event below it was committed then. */
@@ -257,7 +259,16 @@ export class PostgresEventStore implements EventStore {
     this.pool = options.pool;
     this.logger = options.logger;
     this.upcast = options.upcast ?? upcasterChain([]);
-    this.listener = new NotificationListener(options.connection, this.changes, options.logger);
+    this.listener = new ChannelListener(
+      postgresNotifications(options.connection, options.logger),
+      NOTIFY_CHANNEL,
+      {
+        onNotification: (payload) => this.changes.notify(changeIn(payload)),
+        // Anything appended while no connection listened was not announced.
+        onHearingChanged: () => this.changes.notify(),
+      },
+      options.logger,
+    );
     this.batcher = new AppendBatcher(this.pool);
   }
 
@@ -432,70 +443,10 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** One LISTEN connection per store, reconnecting until stopped; subscribers poll slowly meanwhile. */
-class NotificationListener {
-  private client: pg.Client | undefined;
-  private running = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly connection: pg.ClientConfig,
-    private readonly changes: ChangeSignal,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.connect();
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client(this.connection);
-    client.on('notification', (message) => this.changes.notify(changeIn(message.payload)));
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'event notification connection failed');
-      void this.reconnect(client);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-      if (!this.running) {
-        await client.end();
-        return;
-      }
-      this.client = client;
-      // Anything appended while this connection was down was not announced.
-      this.changes.notify();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not listen for new events');
-      await this.reconnect(client);
-    }
-  }
-
-  private async reconnect(failed: pg.Client): Promise<void> {
-    if (this.client === failed) this.client = undefined;
-    await failed.end().catch(() => undefined);
-    if (!this.running || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.running) void this.connect();
-    }, LISTEN_RETRY_MS);
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.retryTimer);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
-  }
-}
-
 /** The change es_append announced; none for a payload without one, which then concerns everyone. */
-function changeIn(payload: string | undefined): Change | undefined {
+function changeIn(payload: string): Change | undefined {
   try {
-    const told = JSON.parse(payload ?? '') as Partial<Change>;
+    const told = JSON.parse(payload) as Partial<Change>;
     const { lastPosition, categories } = told;
     if (!Number.isSafeInteger(lastPosition) || !Array.isArray(categories)) return undefined;
     if (!categories.every((category) => typeof category === 'string')) return undefined;

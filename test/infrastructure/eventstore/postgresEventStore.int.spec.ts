@@ -320,5 +320,43 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
         await otherProcess.close();
       }
     });
+
+    it('listens again on a new connection once its listening one ends, and delivers what comes after', async () => {
+      const relistening = new PostgresEventStore({
+        pool,
+        connection: postgresConnectionConfig(database.connectionString, 'shop-test-relistening'),
+        logger: silentLogger,
+      });
+      const listening = async (): Promise<number[]> =>
+        (
+          await pool.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = 'shop-test-relistening' AND query LIKE 'LISTEN%'`,
+          )
+        ).rows.map((row) => row.pid);
+      try {
+        const received: RecordedEvent[] = [];
+        drain(subscribe(relistening, (await store.headPosition()) + 1), received);
+        await waitFor(
+          async () => (await listening()).length === 1,
+          10_000,
+          () => 'it never listened',
+        );
+        const [first] = await listening();
+        await pool.query('SELECT pg_terminate_backend($1)', [first]);
+        await waitFor(
+          async () => (await listening()).some((pid) => pid !== first),
+          10_000,
+          () => 'it never listened again',
+        );
+        const written = await store.append(freshStream(), [testEvent()], 'no_stream');
+        await waitFor(
+          async () => received.some((event) => event.position === written.position),
+          10_000,
+          () => 'nothing delivered after listening again',
+        );
+      } finally {
+        await relistening.close();
+      }
+    });
   });
 });
